@@ -1,0 +1,57 @@
+# number_wallet: PGXS build of the extension, plus the project's top-level targets.
+#   make            build the extension and the shim (build/number-wallet-shim)
+#   make install    install the extension into the server pg_config names
+#   make run        install what is missing, build, start a local cluster (and the shim), serve
+#   make test       the same set-up, then every test; ends with "N passed, N failed"
+
+EXTENSION   = number_wallet
+EXTVERSION  = 1.0
+MODULE_big  = number_wallet
+PGFILEDESC  = "number_wallet - prepaid wallets and phone-number ownership"
+
+EXT_SOURCES = $(wildcard extension/*.cpp) $(wildcard extension/core/*.cpp)
+OBJS        = $(EXT_SOURCES:.cpp=.o)
+DATA        = $(wildcard sql/$(EXTENSION)--*.sql)
+
+# pg_regress (PG15) reads <inputdir>/sql and <inputdir>/expected; both live under
+# test/regress, and expected/ at the top links to them (see README "What lives where").
+REGRESS_TESTS = $(sort $(basename $(notdir $(wildcard test/regress/sql/*.sql))))
+REGRESS       = $(REGRESS_TESTS)
+REGRESS_OPTS  = --inputdir=test/regress --load-extension=$(EXTENSION)
+ISOLATION_TESTS = $(sort $(basename $(notdir $(wildcard test/regress/specs/*.spec))))
+ISOLATION       = $(ISOLATION_TESTS)
+ISOLATION_OPTS  = --inputdir=test/regress --load-extension=$(EXTENSION)
+
+PG_CONFIG  ?= pg_config
+PG_CPPFLAGS = -I$(CURDIR)/extension
+PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register
+SHLIB_LINK  = -lstdc++
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Debian's PGXS also builds LLVM bitcode with clang and leaves out PG_CXXFLAGS there.
+COMPILE.cxx.bc += $(PG_CXXFLAGS)
+
+# Use the extension's control file from extension/ (PGXS looks in the top directory).
+$(EXTENSION).control: extension/$(EXTENSION).control
+	cp $< $@
+all: $(EXTENSION).control
+EXTRA_CLEAN += $(EXTENSION).control
+
+# --- the shim and the C++ unit tests (CMake) -------------------------------
+BUILD_DIR ?= build/cmake
+.PHONY: shim unit-tests run test stress bench deps cluster-start cluster-stop
+shim:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD_DIR) -j2
+ifndef NW_SKIP_SHIM
+all: shim
+endif
+
+# --- the two commands of the README ----------------------------------------
+run:
+	@scripts/run.sh
+
+test:
+	@scripts/test.sh

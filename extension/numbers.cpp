@@ -1,0 +1,67 @@
+// See numbers.hpp.
+#include "numbers.hpp"
+
+namespace nw {
+
+#define NUMBER_COLUMNS                                                                                 \
+    "id, user_id, status, currency, phone_number, twilio_sid, monthly_cost, purchase_date, paid_until, " \
+    "refund_window_days, provider_released_at, released_at"
+
+static Statement read_number = {
+    "SELECT " NUMBER_COLUMNS " FROM number_wallet.business_numbers WHERE id = $1", 1, {UUIDOID}, nullptr};
+
+static Statement lock_number = {
+    "SELECT " NUMBER_COLUMNS " FROM number_wallet.business_numbers WHERE id = $1 FOR UPDATE", 1, {UUIDOID},
+    nullptr};
+
+static NumberRow ReadRow(void)
+{
+    NumberRow row;
+    memset(&row, 0, sizeof row);
+    if (SPI_processed == 0)
+        return row;
+    row.found = true;
+    memcpy(&row.id, DatumGetUUIDP(ResultDatum(0, 1)), sizeof row.id);
+    memcpy(&row.user_id, DatumGetUUIDP(ResultDatum(0, 2)), sizeof row.user_id);
+    snprintf(row.status, sizeof row.status, "%s", ResultText(0, 3));
+    snprintf(row.currency, sizeof row.currency, "%s", ResultText(0, 4));
+    row.phone_number = ResultText(0, 5);
+    row.twilio_sid = ResultText(0, 6);
+    row.monthly_cost = ResultDatum(0, 7);
+    row.has_purchase_date = !ResultIsNull(0, 8);
+    if (row.has_purchase_date)
+        row.purchase_date = DatumGetTimestampTz(ResultDatum(0, 8));
+    row.has_paid_until = !ResultIsNull(0, 9);
+    if (row.has_paid_until)
+        row.paid_until = DatumGetTimestampTz(ResultDatum(0, 9));
+    row.refund_window_days = ResultIsNull(0, 10) ? -1 : DatumGetInt32(ResultDatum(0, 10));
+    row.provider_released = !ResultIsNull(0, 11);
+    if (row.provider_released)
+        row.provider_released_at = DatumGetTimestampTz(ResultDatum(0, 11));
+    if (!ResultIsNull(0, 12))
+        row.released_at = DatumGetTimestampTz(ResultDatum(0, 12));
+    return row;
+}
+
+NumberRow ReadNumber(const pg_uuid_t *number_id)
+{
+    Datum values[1] = {UUIDPGetDatum(number_id)};
+    Execute(&read_number, values, nullptr, false, 1, SPI_OK_SELECT);
+    return ReadRow();
+}
+
+NumberRow LockNumber(const pg_uuid_t *number_id)
+{
+    Datum values[1] = {UUIDPGetDatum(number_id)};
+    Execute(&lock_number, values, nullptr, false, 1, SPI_OK_SELECT);
+    return ReadRow();
+}
+
+char *UuidText(const pg_uuid_t *id)
+{
+    return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id)));
+}
+
+bool StatusIs(const NumberRow &row, const char *status) { return strcmp(row.status, status) == 0; }
+
+}  // namespace nw

@@ -1,0 +1,106 @@
+# Shared by scripts/run.sh and scripts/test.sh: install what is missing, build,
+# and run a private PostgreSQL 15 cluster for this checkout.
+#
+# PostgreSQL refuses to run as root. As root the cluster runs as the
+# `postgres` user, and its files live under /var/tmp (postgres cannot enter a
+# checkout under /root); .run/pg points there. As a normal user the cluster
+# runs as that user inside the checkout, in .run/pg.
+
+set -euo pipefail
+
+PROJECT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=/usr/lib/postgresql/15/bin
+NW_PG_PORT=${NW_PG_PORT:-54329}
+
+if [ "$(id -u)" -eq 0 ]; then
+  SUDO=""
+  AS_PG=(runuser -u postgres --)
+  PG_SUPERUSER=postgres
+  CLUSTER_DIR=/var/tmp/number_wallet-$(printf '%s' "$PROJECT_DIR" | md5sum | cut -c1-12)
+else
+  SUDO="sudo"
+  AS_PG=()
+  PG_SUPERUSER=$(id -un)
+  CLUSTER_DIR=$PROJECT_DIR/.run/pg
+fi
+
+export PGHOST=127.0.0.1 PGPORT=$NW_PG_PORT PGUSER=$PG_SUPERUSER
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# Debian packages the project builds and runs with.
+NW_PACKAGES=(
+  make g++ cmake pkg-config clang-14 llvm-14-dev
+  postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
+  libcpp-httplib-dev libcurl4-openssl-dev nlohmann-json3-dev libjwt-dev libssl-dev
+  libgtest-dev libgmock-dev curl procps
+)
+
+install_missing_packages() {
+  local missing=() pkg
+  for pkg in "${NW_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  log "installing ${missing[*]}"
+  $SUDO apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build_and_install() {
+  log "building"
+  make -C "$PROJECT_DIR" -j2 --no-print-directory >/dev/null
+  log "installing the extension into $(pg_config --pkglibdir)"
+  $SUDO make -C "$PROJECT_DIR" install NW_SKIP_SHIM=1 --no-print-directory >/dev/null
+}
+
+pg_ctl_() { "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/data" "$@"; }
+
+cluster_start() {
+  mkdir -p "$PROJECT_DIR/.run"
+  if [ "$(id -u)" -eq 0 ]; then
+    mkdir -p "$CLUSTER_DIR"
+    chown postgres:postgres "$CLUSTER_DIR"
+    chmod 700 "$CLUSTER_DIR"
+    ln -sfn "$CLUSTER_DIR" "$PROJECT_DIR/.run/pg"
+  else
+    mkdir -p "$CLUSTER_DIR"
+  fi
+  if [ ! -f "$CLUSTER_DIR/data/PG_VERSION" ]; then
+    log "creating a PostgreSQL 15 cluster in $CLUSTER_DIR"
+    "${AS_PG[@]}" "$PG_BIN/initdb" -D "$CLUSTER_DIR/data" -U "$PG_SUPERUSER" -A trust -E UTF8 --locale=C >/dev/null
+    "${AS_PG[@]}" tee -a "$CLUSTER_DIR/data/postgresql.conf" >/dev/null <<CONF
+# number_wallet's local cluster (scripts/lib.sh)
+listen_addresses = '127.0.0.1'
+port = $NW_PG_PORT
+unix_socket_directories = '$CLUSTER_DIR'
+max_connections = 200
+shared_buffers = 128MB
+max_prepared_transactions = 0
+log_min_messages = warning
+CONF
+  fi
+  if pg_ctl_ status >/dev/null 2>&1; then
+    return 0
+  fi
+  log "starting PostgreSQL on 127.0.0.1:$NW_PG_PORT"
+  pg_ctl_ -w -t 60 -l "$CLUSTER_DIR/postgresql.log" start >/dev/null
+}
+
+cluster_stop() {
+  if [ -f "$CLUSTER_DIR/data/PG_VERSION" ] && pg_ctl_ status >/dev/null 2>&1; then
+    log "stopping PostgreSQL"
+    pg_ctl_ -w -m fast stop >/dev/null
+  fi
+}
+
+# Creates database $1 with the extension if it does not exist yet.
+ensure_database() {
+  local db=$1
+  if ! psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
+  fi
+  psql -X -q -d "$db" -c "CREATE EXTENSION IF NOT EXISTS number_wallet" >/dev/null
+}
