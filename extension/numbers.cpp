@@ -64,4 +64,6 @@ char *UuidText(const pg_uuid_t *id)
 
 bool StatusIs(const NumberRow &row, const char *status) { return strcmp(row.status, status) == 0; }
 
+void RaiseNumberNotFound(void) { ereport(ERROR, (errcode(NW_NOT_FOUND), errmsg("number not found"))); }
+
 }  // namespace nw

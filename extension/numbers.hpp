@@ -35,4 +35,7 @@ char *UuidText(const pg_uuid_t *id);
 
 bool StatusIs(const NumberRow &row, const char *status);
 
+// NW003. A number that does not exist and one that is not the caller's look the same.
+pg_attribute_noreturn() void RaiseNumberNotFound(void);
+
 }  // namespace nw

@@ -71,9 +71,9 @@ static void RaiseNumberHeld(const char *phone_number)
                     errdetail("The number is reserved, active, or awaiting its release at the provider.")));
 }
 
-static void RaiseInvalidState(const char *number_id, const char *status, const char *action)
+static void RaiseInvalidState(const char *status, const char *action)
 {
-    ereport(ERROR, (errcode(NW_INVALID_STATE), errmsg("cannot %s number %s in state \"%s\"", action, number_id, status)));
+    ereport(ERROR, (errcode(NW_INVALID_STATE), errmsg("cannot %s a number in state \"%s\"", action, status)));
 }
 
 static void ValidatePurchaseInput(const char *phone, const char *display_name, const char *key)
@@ -233,14 +233,14 @@ static Datum ConfirmPurchase(FunctionCallInfo fcinfo)
     SPI_connect();
     NumberRow row = LockNumber(number_id);
     if (!row.found)
-        ereport(ERROR, (errcode(NW_NOT_FOUND), errmsg("number %s not found", UuidText(number_id))));
+        RaiseNumberNotFound();
     if (StatusIs(row, "active") && row.twilio_sid != nullptr && strcmp(row.twilio_sid, sid) == 0) {
         ConfirmJson(&json, row, sid, TimestampTzGetDatum(row.purchase_date), TimestampTzGetDatum(row.paid_until), true);
         SPI_finish();
         return JsonbFromText(JsonEnd(&json));
     }
     if (!StatusIs(row, "pending"))
-        RaiseInvalidState(UuidText(number_id), row.status, "confirm");
+        RaiseInvalidState(row.status, "confirm");
 
     // Serialise confirmations of one sid, then look for it on any other row:
     // a sid belongs to one number (NW004, never a raw 23505).
@@ -274,7 +274,7 @@ static Datum FailPurchase(FunctionCallInfo fcinfo)
     SPI_connect();
     NumberRow seen = ReadNumber(number_id);
     if (!seen.found)
-        ereport(ERROR, (errcode(NW_NOT_FOUND), errmsg("number %s not found", UuidText(number_id))));
+        RaiseNumberNotFound();
     // Lock order: the owner's wallet first, then the number.
     LockedWallet wallet = LockWalletOfUser(&seen.user_id, seen.currency, seen.monthly_cost);
     if (!wallet.found)
@@ -294,7 +294,7 @@ static Datum FailPurchase(FunctionCallInfo fcinfo)
         return JsonbFromText(JsonEnd(&json));
     }
     if (!StatusIs(row, "pending"))
-        RaiseInvalidState(UuidText(number_id), row.status, "fail");
+        RaiseInvalidState(row.status, "fail");
 
     NumberEntry purchase = FindNumberEntry(number_id, "purchase");
     if (!purchase.found)

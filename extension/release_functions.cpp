@@ -46,12 +46,6 @@ static RefundVerdict Evaluate(const NumberRow &row, TimestampTz at)
     return verdict;
 }
 
-// A number that does not exist and one that is not the caller's look the same.
-static void RaiseNumberNotFound(const pg_uuid_t *number_id)
-{
-    ereport(ERROR, (errcode(NW_NOT_FOUND), errmsg("number %s not found", UuidText(number_id))));
-}
-
 static Datum RefundQuote(FunctionCallInfo fcinfo)
 {
     const Caller caller = CurrentCaller();
@@ -67,7 +61,7 @@ static Datum RefundQuote(FunctionCallInfo fcinfo)
     SPI_connect();
     NumberRow row = ReadNumber(number_id);
     if (!row.found || !CallerMayActFor(caller, &row.user_id))
-        RaiseNumberNotFound(number_id);
+        RaiseNumberNotFound();
     const RefundVerdict verdict = Evaluate(row, at);
     NumberEntry purchase = FindNumberEntry(number_id, "purchase");
 
@@ -106,7 +100,7 @@ static Datum ReleaseNumber(FunctionCallInfo fcinfo)
     NumberRow seen = ReadNumber(number_id);
     if (!seen.found || !CallerMayActFor(caller, user_id) ||
         memcmp(seen.user_id.data, user_id->data, UUID_LEN) != 0)
-        RaiseNumberNotFound(number_id);
+        RaiseNumberNotFound();
     // Lock order: the owner's wallet first, then the number.
     LockedWallet wallet = LockWalletOfUser(user_id, seen.currency, seen.monthly_cost);
     if (!wallet.found)
@@ -129,7 +123,7 @@ static Datum ReleaseNumber(FunctionCallInfo fcinfo)
     }
     if (!StatusIs(row, "active"))
         ereport(ERROR, (errcode(NW_INVALID_STATE),
-                        errmsg("cannot release number %s in state \"%s\"", UuidText(number_id), row.status),
+                        errmsg("cannot release a number in state \"%s\"", row.status),
                         errhint("Only active numbers can be released.")));
 
     const RefundVerdict verdict = Evaluate(row, GetCurrentStatementStartTimestamp());
@@ -163,11 +157,10 @@ static Datum MarkProviderReleased(FunctionCallInfo fcinfo)
     SPI_connect();
     NumberRow row = LockNumber(number_id);
     if (!row.found)
-        RaiseNumberNotFound(number_id);
+        RaiseNumberNotFound();
     if (!StatusIs(row, "released"))
         ereport(ERROR, (errcode(NW_INVALID_STATE),
-                        errmsg("cannot mark number %s released at the provider in state \"%s\"",
-                               UuidText(number_id), row.status),
+                        errmsg("cannot mark a number in state \"%s\" as released at the provider", row.status),
                         errhint("Release the number first.")));
     JsonText(&json, "number_id", UuidText(number_id));
     if (row.provider_released) {
