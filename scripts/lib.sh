@@ -83,10 +83,24 @@ log_min_messages = warning
 CONF
   fi
   if pg_ctl_ status >/dev/null 2>&1; then
+    # Already running (an earlier `make run` or `make test`): use its port.
+    NW_PG_PORT=$(sed -n 4p "$CLUSTER_DIR/data/postmaster.pid")
+    export PGPORT=$NW_PG_PORT
     return 0
   fi
+  # Another checkout's cluster (or anything else) may hold the port: take the next free one.
+  local tries=0
+  while (echo >"/dev/tcp/127.0.0.1/$NW_PG_PORT") 2>/dev/null; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 50 ] || { log "no free port from ${PGPORT} on; set NW_PG_PORT"; return 1; }
+    NW_PG_PORT=$((NW_PG_PORT + 1))
+  done
+  export PGPORT=$NW_PG_PORT
   log "starting PostgreSQL on 127.0.0.1:$NW_PG_PORT"
-  pg_ctl_ -w -t 60 -l "$CLUSTER_DIR/postgresql.log" start >/dev/null
+  if ! pg_ctl_ -w -t 60 -l "$CLUSTER_DIR/postgresql.log" -o "-p $NW_PG_PORT" start >/dev/null; then
+    tail -n 20 "$CLUSTER_DIR/postgresql.log" >&2
+    return 1
+  fi
 }
 
 cluster_stop() {
