@@ -13,12 +13,15 @@ failed=0
 logs=build/test-logs
 mkdir -p "$logs"
 
-# count_pg_regress FILE: pg_regress and pg_isolation_regress print one
-# "... ok" or "... FAILED" line per test.
+# count_pg_regress FILE STATUS: pg_regress and pg_isolation_regress print one
+# "test NAME ... ok|FAILED" line per test; a run that failed without such a
+# line (a missing file, a crash) still counts as one failure.
 count_pg_regress() {
-  local ok bad
+  local total ok bad
+  total=$(grep -cE '\.\.\. ' "$1" || true)
   ok=$(grep -cE '\.\.\. ok( |$)' "$1" || true)
-  bad=$(grep -cE '\.\.\. FAILED' "$1" || true)
+  bad=$((total - ok))
+  if [ "$2" -ne 0 ] && [ "$bad" -eq 0 ]; then bad=1; fi
   passed=$((passed + ok))
   failed=$((failed + bad))
 }
@@ -28,18 +31,18 @@ suite() {
 }
 
 suite "SQL regression tests (pg_regress)"
-if make --no-print-directory installcheck NW_SKIP_SHIM=1 ISOLATION= >"$logs/regress.log" 2>&1; then :; else
-  [ -f regression.diffs ] && cp regression.diffs "$logs/regress.diffs"
-fi
+status=0
+make --no-print-directory installcheck NW_SKIP_SHIM=1 ISOLATION= >"$logs/regress.log" 2>&1 || status=$?
+[ -f regression.diffs ] && cp regression.diffs "$logs/regress.diffs"
 grep -E '\.\.\. ' "$logs/regress.log" || cat "$logs/regress.log"
-count_pg_regress "$logs/regress.log"
+count_pg_regress "$logs/regress.log" "$status"
 
 suite "isolation tests (pg_isolation_regress)"
-if make --no-print-directory installcheck NW_SKIP_SHIM=1 REGRESS= >"$logs/isolation.log" 2>&1; then :; else
-  [ -f output_iso/regression.diffs ] && cp output_iso/regression.diffs "$logs/isolation.diffs"
-fi
+status=0
+make --no-print-directory installcheck NW_SKIP_SHIM=1 REGRESS= >"$logs/isolation.log" 2>&1 || status=$?
+[ -f output_iso/regression.diffs ] && cp output_iso/regression.diffs "$logs/isolation.diffs"
 grep -E '\.\.\. ' "$logs/isolation.log" || cat "$logs/isolation.log"
-count_pg_regress "$logs/isolation.log"
+count_pg_regress "$logs/isolation.log" "$status"
 
 suite "C++ unit tests (GoogleTest)"
 if build/unit-tests --gtest_brief=1 >"$logs/unit.log" 2>&1; then :; fi
@@ -50,18 +53,21 @@ if [ -z "$ok$bad" ]; then bad=1; fi
 passed=$((passed + ${ok:-0}))
 failed=$((failed + ${bad:-0}))
 
-for extra in test/e2e/run.sh; do
-  if [ -x "$extra" ]; then
-    suite "end-to-end tests ($extra)"
-    out=$("$extra" 2>&1 | tee "$logs/e2e.log" | tail -n 20) || true
-    printf '%s\n' "$out"
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/e2e.log" | tail -n1)
-    if [ -n "$line" ]; then
-      passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
-      failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
-    else
-      failed=$((failed + 1))
-    fi
+# Shell-driven end-to-end suites: each prints "N passed, N failed" last.
+for suite_script in test/e2e/*_test.sh; do
+  [ -x "$suite_script" ] || continue
+  name=$(basename "$suite_script" .sh)
+  suite "end-to-end: $name"
+  "$suite_script" >"$logs/$name.log" 2>&1 || true
+  grep -E '^(ok|not ok) ' "$logs/$name.log" | grep -v '^ok ' || true
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/$name.log" | tail -n1)
+  if [ -n "$line" ]; then
+    echo "$line"
+    passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+    failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+  else
+    tail -n 20 "$logs/$name.log"
+    failed=$((failed + 1))
   fi
 done
 

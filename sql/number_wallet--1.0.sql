@@ -135,6 +135,9 @@ CREATE TRIGGER transactions_append_only BEFORE UPDATE OR DELETE ON @extschema@.t
   FOR EACH ROW EXECUTE FUNCTION @extschema@.refuse_ledger_change();
 CREATE TRIGGER transactions_no_truncate BEFORE TRUNCATE ON @extschema@.transactions
   FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_ledger_change();
+-- Also under session_replication_role = replica (logical replication apply, restores).
+ALTER TABLE @extschema@.transactions ENABLE ALWAYS TRIGGER transactions_append_only;
+ALTER TABLE @extschema@.transactions ENABLE ALWAYS TRIGGER transactions_no_truncate;
 
 -- ---------------------------------------------------------------------------
 -- Row visibility: the caller rules of DESIGN §2, in C (caller.cpp).
