@@ -25,6 +25,7 @@ else
 fi
 
 export PGHOST=127.0.0.1 PGPORT=$NW_PG_PORT PGUSER=$PG_SUPERUSER
+NW_STARTED_CLUSTER=0
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -96,6 +97,7 @@ CONF
     NW_PG_PORT=$((NW_PG_PORT + 1))
   done
   export PGPORT=$NW_PG_PORT
+  NW_STARTED_CLUSTER=1
   log "starting PostgreSQL on 127.0.0.1:$NW_PG_PORT"
   if ! pg_ctl_ -w -t 60 -l "$CLUSTER_DIR/postgresql.log" -o "-p $NW_PG_PORT" start >/dev/null; then
     tail -n 20 "$CLUSTER_DIR/postgresql.log" >&2

@@ -7,6 +7,8 @@ cd "$PROJECT_DIR"
 install_missing_packages
 build_and_install
 cluster_start
+# Leave the machine as we found it: stop the cluster if this run started it.
+trap '[ "$NW_STARTED_CLUSTER" = 1 ] && cluster_stop' EXIT
 
 passed=0
 failed=0
