@@ -1,0 +1,57 @@
+// The shim's configuration: DESIGN §3's environment variables (a .env file in
+// the working directory is read first; the real environment wins).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nw::config {
+
+struct Config {
+    std::string database_url;
+    int port = 8080;
+    std::string bind_address = "127.0.0.1";
+    int db_pool_size = 16;
+
+    std::string supabase_jwt_secret;
+    std::string supabase_jwks;  // a file path or an http(s) URL
+    std::string supabase_url;
+    std::string admin_api_key;
+
+    bool twilio_testing_mode = true;
+    std::string twilio_account_sid;
+    std::string twilio_auth_token;
+    std::string twilio_api_key;
+    std::string twilio_api_secret;
+    std::string twilio_api_base = "https://api.twilio.com";
+    long twilio_timeout_ms = 15000;
+    std::string twilio_voice_url;
+    std::string twilio_sms_url;
+
+    std::string number_monthly_price = "1.15";  // decimal text, never a double
+    std::int64_t number_monthly_price_cents = 115;
+    std::string number_price_currency = "USD";
+    std::vector<std::string> number_countries = {"US", "CA"};
+
+    bool allow_self_topup = false;
+    int reconcile_pending_after_seconds = 300;
+    int reconcile_interval_seconds = 60;
+    int ip_rate_limit_per_minute = 0;
+    std::vector<std::string> cors_origins;
+};
+
+// Reads the environment (and ./.env). Throws std::runtime_error with a message
+// naming the variable (never its value) when a value is malformed.
+Config Load();
+
+// The checks `serve` makes before it starts (DESIGN §3): a secret of at least
+// 32 bytes or a JWKS, live mode only with credentials and without self top-ups,
+// RECONCILE_PENDING_AFTER_SECONDS of at least 60. Returns "" when fine.
+std::string ValidateForServe(const Config &config);
+
+// Parses KEY=VALUE lines (comments, blank lines, optional quotes, `export `);
+// exposed for tests.
+std::vector<std::pair<std::string, std::string>> ParseDotEnv(const std::string &text);
+
+}  // namespace nw::config

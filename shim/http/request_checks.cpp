@@ -1,0 +1,154 @@
+// See request_checks.hpp.
+#include "http/request_checks.hpp"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "http/reply.hpp"
+#include "util/ids.hpp"
+
+namespace nw::http {
+namespace {
+
+bool IsPublic(const httplib::Request &req) { return req.path == "/api/health"; }
+
+bool HasBodyMethod(const std::string &method) { return method == "POST" || method == "PUT" || method == "PATCH"; }
+
+void Refuse(httplib::Response &res, const Reply &reply)
+{
+    // Whatever body the client sent is left unread: the connection cannot be reused.
+    if (reply.status == 413 || reply.status == 411)
+        res.set_header("Connection", "close");
+    for (const auto &[name, value] : reply.headers)
+        res.set_header(name, value);
+    SendJson(res, reply.status, reply.body);
+}
+
+void CorsHeaders(const App &app, const httplib::Request &req, httplib::Response &res)
+{
+    const std::string origin = req.get_header_value("Origin");
+    if (origin.empty())
+        return;
+    const auto &allowed = app.config.cors_origins;
+    if (std::find(allowed.begin(), allowed.end(), origin) == allowed.end() &&
+        std::find(allowed.begin(), allowed.end(), "*") == allowed.end())
+        return;
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Vary", "Origin");
+    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key");
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+    res.set_header("Access-Control-Expose-Headers", "Location, Retry-After, X-Request-Id");
+    res.set_header("Access-Control-Max-Age", "600");
+}
+
+// IP_RATE_LIMIT_PER_MINUTE: a fixed one-minute window per client address.
+bool IpLimited(const App &app, const httplib::Request &req)
+{
+    if (app.config.ip_rate_limit_per_minute <= 0)
+        return false;
+    static std::mutex mutex;
+    static std::map<std::string, std::pair<long long, int>> windows;
+    const long long minute =
+        std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    std::lock_guard<std::mutex> lock(mutex);
+    if (windows.size() > 100000)
+        windows.clear();
+    auto &[window, count] = windows[req.remote_addr];
+    if (window != minute) {
+        window = minute;
+        count = 0;
+    }
+    return ++count > app.config.ip_rate_limit_per_minute;
+}
+
+}  // namespace
+
+RequestState &Current()
+{
+    thread_local RequestState state;
+    return state;
+}
+
+void SendJson(httplib::Response &res, int status, const nlohmann::json &body)
+{
+    res.status = status;
+    res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res)
+{
+    RequestState &state = Current();
+    state.started = std::chrono::steady_clock::now();
+    state.principal.reset();
+    const std::string given_id = req.get_header_value("X-Request-Id");
+    state.request_id = (!given_id.empty() && given_id.size() <= 64 &&
+                        std::all_of(given_id.begin(), given_id.end(),
+                                    [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }))
+                           ? given_id
+                           : RandomUuid();
+    res.set_header("X-Request-Id", state.request_id);
+    CorsHeaders(app, req, res);
+
+    if (IpLimited(app, req)) {
+        Reply r = Error(429, "RATE_LIMITED", "too many requests from this address");
+        r.headers.emplace_back("Retry-After", "60");
+        Refuse(res, r);
+        return true;
+    }
+    // cpp-httplib 0.11.4 would answer Range itself (and has a known memory bug there).
+    if (req.has_header("Range")) {
+        Refuse(res, Error(416, "INVALID_REQUEST", "range requests are not supported"));
+        return true;
+    }
+    // A CORS preflight needs no token.
+    if (req.method == "OPTIONS") {
+        res.status = 204;
+        return true;
+    }
+    // 413: the body is bounded however it comes. cpp-httplib 0.11.4 checks only
+    // Content-Length, so chunked or compressed bodies are refused unread.
+    if (req.has_header("Transfer-Encoding") ||
+        (req.has_header("Content-Encoding") && req.get_header_value("Content-Encoding") != "identity")) {
+        Refuse(res, Error(413, "PAYLOAD_TOO_LARGE",
+                          "chunked or compressed request bodies are not accepted; send at most 64 KiB with Content-Length"));
+        return true;
+    }
+    if (req.has_header("Content-Length")) {
+        const std::string length = req.get_header_value("Content-Length");
+        const bool digits = !length.empty() && length.size() < 12 &&
+                            std::all_of(length.begin(), length.end(), [](char c) { return c >= '0' && c <= '9'; });
+        if (!digits || std::stoull(length) > kMaxBodyBytes) {
+            Refuse(res, Error(413, "PAYLOAD_TOO_LARGE", "request bodies are limited to 64 KiB"));
+            return true;
+        }
+    } else if (HasBodyMethod(req.method)) {
+        Refuse(res, Error(411, "INVALID_REQUEST", "a request body needs a Content-Length"));
+        return true;
+    }
+    // 401 (also for /metrics, and before a malformed path id is noticed).
+    if (!IsPublic(req)) {
+        const auth::AuthResult result = app.verifier->authenticate(req.get_header_value("Authorization"));
+        if (!result) {
+            app.metrics.Inc("nw_auth_failures_total", "reason=\"" + std::string(auth::to_string(result.failure)) + "\"");
+            res.set_header("WWW-Authenticate", auth::www_authenticate(result.failure));
+            Refuse(res, Error(401, "UNAUTHORIZED", "a valid bearer token is required"));
+            return true;
+        }
+        state.principal = result.principal;
+    }
+    // 415: bodies are JSON.
+    if (HasBodyMethod(req.method)) {
+        std::string type = req.get_header_value("Content-Type");
+        std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+        std::string media = type.substr(0, type.find(';'));
+        media.erase(std::remove(media.begin(), media.end(), ' '), media.end());
+        if (media != "application/json") {
+            Refuse(res, Error(415, "UNSUPPORTED_MEDIA_TYPE", "request bodies must be application/json"));
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace nw::http

@@ -1,0 +1,409 @@
+// See routes.hpp. Per route: 400 (input), 403 (who), then the operation.
+#include "http/routes.hpp"
+
+#include <map>
+#include <mutex>
+
+#include "db/statements.hpp"
+#include "http/reply.hpp"
+#include "http/request_checks.hpp"
+#include "phone/phone.hpp"
+#include "saga/sagas.hpp"
+#include "util/ids.hpp"
+#include "validation.hpp"
+
+namespace nw::http {
+namespace {
+
+using nlohmann::json;
+using Handler = std::function<Reply(const httplib::Request &)>;
+
+void Send(httplib::Response &res, const Reply &reply)
+{
+    for (const auto &[name, value] : reply.headers)
+        res.set_header(name, value);
+    SendJson(res, reply.status, reply.body);
+}
+
+const auth::Principal &Who() { return *Current().principal; }
+
+// A user route: service tokens act for no user here.
+std::optional<Reply> RequireUser()
+{
+    if (Who().is_service())
+        return Error(403, "FORBIDDEN", "this route is for end users; service tokens use the admin routes");
+    return std::nullopt;
+}
+
+std::optional<Reply> RequireService()
+{
+    if (!Who().is_service())
+        return Error(403, "FORBIDDEN", "this route needs the service role");
+    return std::nullopt;
+}
+
+// Parses a JSON object body; unknown fields are ignored.
+std::optional<Reply> ParseBody(const httplib::Request &req, json *body)
+{
+    *body = json::parse(req.body, nullptr, false);
+    if (body->is_discarded() || !body->is_object())
+        return Error(400, "INVALID_REQUEST", "the body must be a JSON object");
+    return std::nullopt;
+}
+
+std::optional<Reply> OptionalString(const json &body, const char *field, std::optional<std::string> *out)
+{
+    const auto it = body.find(field);
+    if (it == body.end() || it->is_null())
+        return std::nullopt;
+    if (!it->is_string())
+        return Error(400, "INVALID_REQUEST", std::string(field) + " must be a string");
+    *out = it->get<std::string>();
+    return std::nullopt;
+}
+
+// A limit query parameter: default `fallback`, 1..max.
+std::optional<Reply> LimitParam(const httplib::Request &req, int fallback, int max, int *out)
+{
+    *out = fallback;
+    if (!req.has_param("limit"))
+        return std::nullopt;
+    const std::string v = req.get_param_value("limit");
+    if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) < 1 ||
+        std::stoi(v) > max)
+        return Error(400, "INVALID_REQUEST", "limit must be an integer from 1 to " + std::to_string(max));
+    *out = std::stoi(v);
+    return std::nullopt;
+}
+
+// Idempotency-Key: the client's, else one of our own so internal retries are safe.
+std::optional<Reply> IdempotencyKey(const httplib::Request &req, std::string *key)
+{
+    if (!req.has_header("Idempotency-Key")) {
+        *key = "nw-generated-" + RandomUuid();
+        return std::nullopt;
+    }
+    *key = req.get_header_value("Idempotency-Key");
+    if (!IsIdempotencyKey(*key))
+        return Error(400, "INVALID_REQUEST", "Idempotency-Key must be 1 to 255 printable ASCII characters");
+    return std::nullopt;
+}
+
+Reply Health(App &app)
+{
+    const bool db_ok = app.pool->Ping();
+    Reply reply;
+    reply.status = db_ok ? 200 : 503;
+    reply.body = {{"status", db_ok ? "ok" : "degraded"},
+                  {"database", db_ok ? "ok" : "down"},
+                  {"twilio", app.config.twilio_testing_mode ? "testing" : "live"}};
+    return reply;
+}
+
+// Searches are per-user limited and cached briefly (the provider's answer barely changes).
+Reply Available(App &app, const httplib::Request &req)
+{
+    const std::string country = req.has_param("country") ? req.get_param_value("country") : app.config.number_countries[0];
+    const auto &allowed = app.config.number_countries;
+    if (std::find(allowed.begin(), allowed.end(), country) == allowed.end())
+        return Error(400, "UNSUPPORTED_NUMBER", "numbers of this country are not sold here");
+    std::optional<std::string> area, contains;
+    if (req.has_param("areaCode") && !req.get_param_value("areaCode").empty()) {
+        area = req.get_param_value("areaCode");
+        if (area->size() != 3 || area->find_first_not_of("0123456789") != std::string::npos || (*area)[0] < '2')
+            return Error(400, "INVALID_REQUEST", "areaCode must be three digits");
+    }
+    if (req.has_param("contains") && !req.get_param_value("contains").empty()) {
+        contains = req.get_param_value("contains");
+        if (contains->size() > 10 || contains->find_first_not_of("0123456789*") != std::string::npos)
+            return Error(400, "INVALID_REQUEST", "contains must be up to 10 digits or *");
+    }
+    int limit = 20;
+    if (auto bad = LimitParam(req, 20, 50, &limit))
+        return *bad;
+    if (Who().is_service())
+        return Error(403, "FORBIDDEN", "searching is for signed-in users");
+
+    static std::mutex mutex;
+    static std::map<std::string, std::pair<std::chrono::steady_clock::time_point, json>> cache;
+    static std::map<std::string, std::pair<long long, int>> per_user;
+    const auto now = std::chrono::steady_clock::now();
+    const std::string key = country + "|" + area.value_or("") + "|" + contains.value_or("") + "|" + std::to_string(limit);
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        const long long minute = std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count();
+        auto &[window, count] = per_user[Who().user_id];
+        if (window != minute)
+            window = minute, count = 0;
+        if (++count > 30) {
+            Reply r = Error(429, "RATE_LIMITED", "too many searches; wait a minute");
+            r.headers.emplace_back("Retry-After", "60");
+            return r;
+        }
+        const auto hit = cache.find(key);
+        if (hit != cache.end() && now - hit->second.first < std::chrono::seconds(30)) {
+            Reply r;
+            r.body = {{"numbers", hit->second.second}};
+            return r;
+        }
+    }
+    const auto found = app.provider->Search(country, area, contains, limit);
+    if (!found.isOk())
+        return Error(502, "PROVIDER_ERROR", "the provider could not search numbers right now");
+    json numbers = json::array();
+    for (const auto &n : found.value()) {
+        numbers.push_back({{"phoneNumber", n.phoneNumber},
+                           {"friendlyName", n.friendlyName},
+                           {"locality", n.locality},
+                           {"region", n.region},
+                           {"isoCountry", n.isoCountry},
+                           {"capabilities", {{"voice", n.capabilities.voice}, {"sms", n.capabilities.sms},
+                                             {"mms", n.capabilities.mms}}},
+                           {"monthlyCost", app.config.number_monthly_price},
+                           {"currency", app.config.number_price_currency}});
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (cache.size() > 1000)
+            cache.clear();
+        cache[key] = {now, numbers};
+    }
+    Reply r;
+    r.body = {{"numbers", numbers}};
+    return r;
+}
+
+Reply PurchaseRoute(App &app, const httplib::Request &req)
+{
+    json body;
+    if (auto bad = ParseBody(req, &body))
+        return *bad;
+    std::optional<std::string> phone, display_name, expected;
+    if (auto bad = OptionalString(body, "phoneNumber", &phone))
+        return *bad;
+    if (auto bad = OptionalString(body, "displayName", &display_name))
+        return *bad;
+    if (body.contains("expectedMonthlyCost") && body["expectedMonthlyCost"].is_number())
+        return Error(400, "INVALID_REQUEST", "expectedMonthlyCost must be a decimal string such as \"1.15\"");
+    if (auto bad = OptionalString(body, "expectedMonthlyCost", &expected))
+        return *bad;
+    if (!phone)
+        return Error(400, "INVALID_REQUEST", "phoneNumber is required");
+    if (display_name && !IsDisplayName(*display_name))
+        return Error(400, "INVALID_REQUEST", "displayName must be at most 64 characters");
+    Cents expected_cents = 0;
+    if (expected && ParseAmount(*expected, false, &expected_cents).refused)
+        return Error(400, "INVALID_REQUEST", "expectedMonthlyCost must be a positive decimal with at most two decimals");
+    std::string key;
+    if (auto bad = IdempotencyKey(req, &key))
+        return *bad;
+    switch (phone::Classify(*phone, app.config.number_countries, nullptr)) {
+    case phone::Verdict::kInvalid:
+        return Error(400, "INVALID_REQUEST", "phoneNumber must be in E.164 form, such as +14155550100");
+    case phone::Verdict::kUnsupported:
+        return Error(400, "UNSUPPORTED_NUMBER", "only local numbers of the supported countries are sold here");
+    case phone::Verdict::kSupported:
+        break;
+    }
+    if (auto forbidden = RequireUser())
+        return *forbidden;
+    if (Who().anonymous)
+        return Error(403, "FORBIDDEN", "anonymous users cannot buy numbers; sign in first");
+    if (expected && expected_cents != app.config.number_monthly_price_cents)
+        return Error(409, "PRICE_CHANGED", "the monthly price is now " + app.config.number_monthly_price,
+                     {{"monthlyCost", app.config.number_monthly_price}, {"currency", app.config.number_price_currency}});
+    return saga::Purchase(app, {Who().user_id, *phone, display_name, key});
+}
+
+Reply GetNumber(App &app, const std::string &id)
+{
+    if (!IsUuid(id))
+        return Error(404, "NOT_FOUND", "number not found");
+    if (auto forbidden = RequireUser())
+        return *forbidden;
+    const db::Result r = app.pool->Exec(db::sql::kNumberById, {id});
+    if (!r.ok)
+        return FromDbError(r.error);
+    if (r.rows.empty() || r.Text(0, db::sql::kUserId) != Who().user_id)
+        return Error(404, "NOT_FOUND", "number not found");
+    Reply reply;
+    reply.body = {{"number", NumberJson(r.rows[0])}};
+    return reply;
+}
+
+Reply ReleaseRoute(App &app, const std::string &id)
+{
+    if (!IsUuid(id))
+        return Error(404, "NOT_FOUND", "number not found");
+    if (auto forbidden = RequireUser())
+        return *forbidden;
+    return saga::Release(app, Who().user_id, id);
+}
+
+Reply ListNumbers(App &app, const httplib::Request &req)
+{
+    int limit = 50;
+    if (auto bad = LimitParam(req, 50, 100, &limit))
+        return *bad;
+    db::Value before;
+    if (req.has_param("before")) {
+        before = req.get_param_value("before");
+        if (!IsUuid(*before))
+            return Error(400, "INVALID_REQUEST", "before must be a number id");
+    }
+    const std::string all = req.has_param("all") ? req.get_param_value("all") : "false";
+    if (all != "true" && all != "false")
+        return Error(400, "INVALID_REQUEST", "all must be true or false");
+    if (auto forbidden = RequireUser())
+        return *forbidden;
+    const db::Result r =
+        app.pool->Exec(db::sql::kListNumbers, {Who().user_id, all, before, std::to_string(limit + 1)});
+    if (!r.ok)
+        return FromDbError(r.error);
+    json numbers = json::array();
+    for (std::size_t i = 0; i < r.rows.size() && static_cast<int>(i) < limit; ++i)
+        numbers.push_back(NumberJson(r.rows[i]));
+    Reply reply;
+    reply.body = {{"numbers", numbers},
+                  {"next", static_cast<int>(r.rows.size()) > limit ? json(*r.rows[limit - 1][db::sql::kId]) : json(nullptr)}};
+    return reply;
+}
+
+Reply GetWallet(App &app)
+{
+    if (auto forbidden = RequireUser())
+        return *forbidden;
+    const db::Result r = app.pool->Exec(db::sql::kWallet, {Who().user_id});
+    if (!r.ok)
+        return FromDbError(r.error);
+    Reply reply;
+    reply.body = {{"wallet", {{"balanceUsd", r.rows.empty() ? "0.00" : r.Text(0, 0)},
+                              {"balanceInr", r.rows.empty() ? "0.00" : r.Text(0, 1)}}}};
+    return reply;
+}
+
+Reply ListTransactions(App &app, const httplib::Request &req)
+{
+    int limit = 50;
+    if (auto bad = LimitParam(req, 50, 100, &limit))
+        return *bad;
+    db::Value before;
+    if (req.has_param("before")) {
+        before = req.get_param_value("before");
+        if (before->empty() || before->size() > 18 || before->find_first_not_of("0123456789") != std::string::npos)
+            return Error(400, "INVALID_REQUEST", "before must be a transaction id");
+    }
+    if (auto forbidden = RequireUser())
+        return *forbidden;
+    const db::Result r = app.pool->Exec(db::sql::kTransactions, {Who().user_id, before, std::to_string(limit + 1)});
+    if (!r.ok)
+        return FromDbError(r.error);
+    json items = json::array();
+    for (std::size_t i = 0; i < r.rows.size() && static_cast<int>(i) < limit; ++i) {
+        const auto &row = r.rows[i];
+        items.push_back({{"id", std::stoll(*row[0])},
+                         {"type", *row[1]},
+                         {"kind", *row[2]},
+                         {"amount", *row[3]},
+                         {"currency", *row[4]},
+                         {"balanceAfter", *row[5]},
+                         {"description", *row[6]},
+                         {"numberId", row[7] ? json(*row[7]) : json(nullptr)},
+                         {"createdAt", *row[8]}});
+    }
+    Reply reply;
+    reply.body = {{"transactions", items},
+                  {"next", static_cast<int>(r.rows.size()) > limit ? json(std::stoll(*r.rows[limit - 1][0])) : json(nullptr)}};
+    return reply;
+}
+
+Reply Topup(App &app, const httplib::Request &req)
+{
+    json body;
+    if (auto bad = ParseBody(req, &body))
+        return *bad;
+    std::optional<std::string> amount, currency, user_id;
+    if (body.contains("amount") && body["amount"].is_number())
+        return Error(400, "INVALID_REQUEST", "amount must be a decimal string such as \"10.00\"");
+    if (auto bad = OptionalString(body, "amount", &amount))
+        return *bad;
+    if (auto bad = OptionalString(body, "currency", &currency))
+        return *bad;
+    if (auto bad = OptionalString(body, "userId", &user_id))
+        return *bad;
+    Cents cents = 0;
+    if (!amount || ParseAmount(*amount, false, &cents).refused)
+        return Error(400, "INVALID_REQUEST", "amount must be a positive decimal string with at most two decimals");
+    if (!currency)
+        currency = "USD";
+    if (!IsCurrency(*currency))
+        return Error(400, "INVALID_REQUEST", "currency must be USD or INR");
+    if (user_id && !IsUuid(*user_id))
+        return Error(400, "INVALID_REQUEST", "userId must be a uuid");
+    std::string key;
+    if (auto bad = IdempotencyKey(req, &key))
+        return *bad;
+    std::string target;
+    if (Who().is_service()) {
+        if (!user_id)
+            return Error(400, "INVALID_REQUEST", "userId is required with the service role");
+        target = *user_id;
+    } else {
+        if (!app.config.allow_self_topup || Who().anonymous || (user_id && *user_id != Who().user_id))
+            return Error(403, "FORBIDDEN", "top-ups need the service role");
+        target = Who().user_id;
+    }
+    const db::Result r = app.pool->Exec(db::sql::kCredit, {target, FormatCents(cents), *currency, key});
+    if (!r.ok)
+        return FromDbError(r.error);
+    const json credit = json::parse(r.Text(0, 0));
+    const db::Result w = app.pool->Exec(db::sql::kWallet, {target});
+    Reply reply;
+    reply.status = 201;
+    reply.body = {{"wallet", {{"balanceUsd", w.ok && !w.rows.empty() ? w.Text(0, 0) : "0.00"},
+                              {"balanceInr", w.ok && !w.rows.empty() ? w.Text(0, 1) : "0.00"}}},
+                  {"transactionId", credit.at("transaction_id")},
+                  {"replayed", credit.at("replayed")}};
+    return reply;
+}
+
+Reply AdminJson(App &app, const db::Statement &statement, const char *field)
+{
+    if (auto forbidden = RequireService())
+        return *forbidden;
+    const db::Result r = app.pool->Exec(statement, {});
+    if (!r.ok)
+        return FromDbError(r.error);
+    Reply reply;
+    reply.body = {{field, json::parse(r.Text(0, 0))}};
+    return reply;
+}
+
+}  // namespace
+
+void RegisterRoutes(App &app, httplib::Server &s)
+{
+    auto route = [&app](Handler handler) {
+        return [handler](const httplib::Request &req, httplib::Response &res) { Send(res, handler(req)); };
+    };
+    s.Get("/api/health", route([&app](const auto &) { return Health(app); }));
+    s.Get("/api/numbers/available", route([&app](const auto &req) { return Available(app, req); }));
+    s.Post("/api/numbers/purchase", route([&app](const auto &req) { return PurchaseRoute(app, req); }));
+    s.Get("/api/numbers", route([&app](const auto &req) { return ListNumbers(app, req); }));
+    s.Get(R"(/api/numbers/([^/]+))", route([&app](const auto &req) { return GetNumber(app, req.matches[1]); }));
+    s.Delete(R"(/api/numbers/([^/]+)/release)",
+             route([&app](const auto &req) { return ReleaseRoute(app, req.matches[1]); }));
+    s.Get("/api/wallet", route([&app](const auto &) { return GetWallet(app); }));
+    s.Get("/api/transactions", route([&app](const auto &req) { return ListTransactions(app, req); }));
+    s.Post("/api/wallet/topup", route([&app](const auto &req) { return Topup(app, req); }));
+    s.Get("/api/admin/interventions",
+          route([&app](const auto &) { return AdminJson(app, db::sql::kInterventions, "interventions"); }));
+    s.Get("/api/admin/summary", route([&app](const auto &) { return AdminJson(app, db::sql::kSummary, "summary"); }));
+    s.Get("/metrics", [&app](const httplib::Request &, httplib::Response &res) {
+        if (auto forbidden = RequireService())
+            return Send(res, *forbidden);
+        res.set_content(app.metrics.Render(), "text/plain; version=0.0.4");
+    });
+}
+
+}  // namespace nw::http

@@ -1,0 +1,12 @@
+// The HTTP API of DESIGN §3 on cpp-httplib.
+#pragma once
+
+#include "saga/app.hpp"
+
+namespace nw::http {
+
+// Serves until SIGTERM/SIGINT; runs the reconciler every
+// RECONCILE_INTERVAL_SECONDS meanwhile. Returns the process exit status.
+int Serve(App &app);
+
+}  // namespace nw::http

@@ -1,0 +1,162 @@
+// number-wallet-shim: the HTTP API (serve), one reconciliation pass
+// (reconcile), and demo tokens for testing mode (token).
+#include <curl/curl.h>
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "demo/token.hpp"
+#include "http/server.hpp"
+#include "saga/sagas.hpp"
+#include "util/log.hpp"
+#include "validation.hpp"
+
+namespace {
+
+const char kHelp[] = R"(number-wallet-shim: the HTTP shim of number_wallet.
+
+Usage:
+  number-wallet-shim serve        serve the HTTP API (and reconcile every RECONCILE_INTERVAL_SECONDS)
+  number-wallet-shim reconcile    run one full reconciliation pass and exit
+                                  (status 0 when no overdue pending purchase and no
+                                   unfinished provider deletion is left, else 1)
+  number-wallet-shim token [--sub UUID | --service] [--anonymous] [--ttl SECONDS]
+                                  print a demo access token (testing mode only)
+  number-wallet-shim --help       this text
+
+Configuration comes from the environment (a .env file in the working directory
+is read first): DATABASE_URL, PORT (8080), BIND_ADDRESS (127.0.0.1),
+DATABASE_POOL_SIZE (16), SUPABASE_JWT_SECRET (>= 32 bytes) and/or SUPABASE_JWKS
+(file or URL), SUPABASE_URL, ADMIN_API_KEY, TWILIO_TESTING_MODE (true),
+TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN or TWILIO_API_KEY + TWILIO_API_SECRET,
+TWILIO_API_BASE, TWILIO_TIMEOUT_MS (15000), TWILIO_VOICE_URL, TWILIO_SMS_URL,
+NUMBER_MONTHLY_PRICE (1.15), NUMBER_PRICE_CURRENCY (USD), NUMBER_COUNTRIES (US,CA),
+ALLOW_SELF_TOPUP (false), RECONCILE_PENDING_AFTER_SECONDS (300),
+RECONCILE_INTERVAL_SECONDS (60), IP_RATE_LIMIT_PER_MINUTE (0), CORS_ORIGINS.
+The database role needs number_wallet_service. See README.md.
+)";
+
+size_t AppendBody(char *data, size_t size, size_t count, void *out)
+{
+    auto *body = static_cast<std::string *>(out);
+    if (body->size() + size * count > (1u << 20))
+        return 0;  // a JWKS is small; refuse anything huge
+    body->append(data, size * count);
+    return size * count;
+}
+
+// SUPABASE_JWKS is a file path or an http(s) URL.
+std::string LoadJwks(const std::string &where)
+{
+    if (where.empty())
+        return "";
+    if (where.rfind("https://", 0) == 0 || where.rfind("http://", 0) == 0) {
+        std::string body;
+        CURL *curl = curl_easy_init();
+        curl_easy_setopt(curl, CURLOPT_URL, where.c_str());
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
+        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        long status = 0;
+        const CURLcode rc = curl_easy_perform(curl);
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_cleanup(curl);
+        if (rc != CURLE_OK || status != 200)
+            throw std::runtime_error("could not fetch SUPABASE_JWKS");
+        return body;
+    }
+    std::ifstream file(where);
+    if (!file)
+        throw std::runtime_error("could not read the SUPABASE_JWKS file");
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
+}
+
+std::unique_ptr<nw::auth::Verifier> MakeVerifier(const nw::config::Config &c)
+{
+    nw::auth::VerifierConfig vc;
+    vc.hs256_secret = c.supabase_jwt_secret;
+    vc.jwks_json = LoadJwks(c.supabase_jwks);
+    vc.supabase_url = c.supabase_url;
+    vc.admin_api_key = c.admin_api_key;
+    return std::make_unique<nw::auth::Verifier>(std::move(vc));
+}
+
+int Token(const nw::config::Config &c, int argc, char **argv)
+{
+    if (!c.twilio_testing_mode) {
+        std::cerr << "demo tokens exist only in testing mode (TWILIO_TESTING_MODE=true)\n";
+        return 2;
+    }
+    if (c.supabase_jwt_secret.size() < 32) {
+        std::cerr << "SUPABASE_JWT_SECRET (at least 32 bytes) is needed to sign demo tokens\n";
+        return 2;
+    }
+    nw::demo::TokenRequest request;
+    for (int i = 2; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--sub" && i + 1 < argc)
+            request.subject = argv[++i];
+        else if (arg == "--service")
+            request.service = true;
+        else if (arg == "--anonymous")
+            request.anonymous = true;
+        else if (arg == "--ttl" && i + 1 < argc)
+            request.ttl_seconds = std::atoll(argv[++i]);
+        else {
+            std::cerr << "unknown option " << arg << "\n" << kHelp;
+            return 2;
+        }
+    }
+    if (!request.service && !nw::IsUuid(request.subject)) {
+        std::cerr << "--sub needs a lower-case uuid (or use --service)\n";
+        return 2;
+    }
+    if (!c.supabase_url.empty())
+        request.issuer = c.supabase_url + "/auth/v1";
+    std::cout << nw::demo::MintHs256(c.supabase_jwt_secret, request) << "\n";
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    const std::string command = argc > 1 ? argv[1] : "";
+    if (command.empty() || command == "--help" || command == "-h" || command == "help") {
+        std::cout << kHelp;
+        return command.empty() ? 2 : 0;
+    }
+    if (command != "serve" && command != "reconcile" && command != "token") {
+        std::cerr << "unknown command \"" << command << "\"\n\n" << kHelp;
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    try {
+        nw::App app;
+        app.config = nw::config::Load();
+        if (command == "token")
+            return Token(app.config, argc, argv);
+        const std::string problem = nw::config::ValidateForServe(app.config);
+        if (!problem.empty()) {
+            nw::log::Error("refusing to start: " + problem);
+            return 2;
+        }
+        app.pool = std::make_unique<nw::db::Pool>(app.config.database_url, app.config.db_pool_size,
+                                                  app.config.twilio_testing_mode ? "simulator" : "twilio");
+        app.provider = nw::provider::Make(app.config, *app.pool);
+        if (command == "reconcile") {
+            const nw::saga::ReconcileReport report = nw::saga::Reconcile(app, /*wait_for_lock=*/true, /*sweep=*/true);
+            return report.Clean() ? 0 : 1;
+        }
+        app.verifier = MakeVerifier(app.config);
+        return nw::http::Serve(app);
+    } catch (const std::exception &e) {
+        nw::log::Error(std::string("refusing to start: ") + e.what());
+        return 2;
+    }
+}

@@ -1,0 +1,47 @@
+// Where numbers are bought: live Twilio, or the built-in simulator of testing
+// mode. Both answer in the Twilio client's types, so the sagas and the
+// reconciler do not know which one they talk to.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "twilio/types.hpp"
+
+namespace nw::config {
+struct Config;
+}
+namespace nw::db {
+class Pool;
+}
+
+namespace nw::provider {
+
+using twilio::Deadline;
+
+class Provider {
+  public:
+    virtual ~Provider() = default;
+    // "twilio" or "simulator": the number_wallet.provider of the rows it owns.
+    virtual const char *Name() const = 0;
+    virtual twilio::Result<std::vector<twilio::AvailableNumber>> Search(const std::string &country,
+                                                                        const std::optional<std::string> &area_code,
+                                                                        const std::optional<std::string> &contains,
+                                                                        int limit) = 0;
+    virtual twilio::BuyOutcome Buy(const std::string &phone_number, const std::string &number_id,
+                                   Deadline deadline) = 0;
+    virtual twilio::Result<std::optional<twilio::OwnedNumber>> FindOwned(const std::string &phone_number,
+                                                                         Deadline deadline) = 0;
+    virtual twilio::Result<std::vector<twilio::OwnedNumber>> ListOwned(Deadline deadline) = 0;
+    virtual twilio::Result<twilio::ReleaseOutcome> Release(const std::string &sid, Deadline deadline) = 0;
+};
+
+// Live Twilio (TWILIO_API_BASE, credentials) or, in testing mode, the simulator.
+std::unique_ptr<Provider> Make(const config::Config &config, db::Pool &pool);
+
+// The simulator's sid for a number row: "PN" + the row id's 32 hex digits.
+std::string SimulatorSid(const std::string &number_id);
+
+}  // namespace nw::provider

@@ -1,0 +1,15 @@
+// The Twilio endpoints the shim uses: search, buy, list, fetch and release numbers.
+#pragma once
+
+#include <httplib.h>
+
+#include "state.hpp"
+
+namespace fake_twilio {
+
+void registerTwilioRoutes(httplib::Server& server, State& state);
+
+// Writes a Twilio JSON error.
+void sendError(httplib::Response& res, int httpStatus, int code, const std::string& message = "");
+
+}  // namespace fake_twilio
