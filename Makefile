@@ -44,7 +44,7 @@ BUILD_DIR ?= build/cmake
 .PHONY: shim unit-tests run test stress bench deps cluster-start cluster-stop
 shim:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	cmake --build $(BUILD_DIR) -j2
+	env -u MAKEFLAGS -u MFLAGS cmake --build $(BUILD_DIR) -j2
 ifndef NW_SKIP_SHIM
 all: shim
 endif

@@ -118,5 +118,5 @@ ensure_database() {
   if ! psql -X -q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
     psql -X -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
   fi
-  psql -X -q -d "$db" -c "CREATE EXTENSION IF NOT EXISTS number_wallet" >/dev/null
+  psql -X -q -d "$db" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS number_wallet" >/dev/null
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: install what is missing, build, start the local cluster with the
-# extension installed (and the shim in Twilio testing mode, once built), and
+# extension installed and the shim in Twilio testing mode on 127.0.0.1:8080, and
 # serve until Ctrl-C.
 source "$(dirname "$0")/lib.sh"
 cd "$PROJECT_DIR"
@@ -17,28 +17,53 @@ stop_all() {
     kill -TERM "$SHIM_PID" 2>/dev/null || true
     wait "$SHIM_PID" 2>/dev/null || true
   fi
-  cluster_stop
+  # A cluster that was already running (another `make run` or `make test`) stays up.
+  if [ "$NW_STARTED_CLUSTER" = 1 ]; then cluster_stop; fi
 }
 trap stop_all INT TERM EXIT
 
+# The shim's own login, with the service role's rights only.
+psql -X -q -d number_wallet -c "SET client_min_messages = warning" -c "DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'number_wallet_shim') THEN CREATE ROLE number_wallet_shim LOGIN; END IF;
+END \$\$" -c "GRANT number_wallet_service TO number_wallet_shim" >/dev/null
+
+# Testing mode: the built-in Twilio simulator and a demo signing secret kept in .run/.
+[ -s .run/demo-jwt-secret ] || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >.run/demo-jwt-secret
+export DATABASE_URL="postgresql://number_wallet_shim@127.0.0.1:$PGPORT/number_wallet"
+export SUPABASE_JWT_SECRET="$(cat .run/demo-jwt-secret)"
+export TWILIO_TESTING_MODE=true
+export PORT=${PORT:-8080}
+demo_user=00000000-0000-4000-8000-000000000001
+user_token=$(build/number-wallet-shim token --sub "$demo_user" --ttl 86400)
+service_token=$(build/number-wallet-shim token --service --ttl 86400)
+
+build/number-wallet-shim serve 2>.run/shim.log &
+SHIM_PID=$!
+for _ in $(seq 1 50); do
+  curl -fsS "http://127.0.0.1:$PORT/api/health" >/dev/null 2>&1 && break
+  kill -0 "$SHIM_PID" 2>/dev/null || { cat .run/shim.log >&2; exit 1; }
+  sleep 0.2
+done
+
 cat <<INFO
 
-number_wallet is running.
-  PostgreSQL 15 on 127.0.0.1:$NW_PG_PORT, database "number_wallet", superuser "$PG_SUPERUSER"
-  Connect:  psql -h 127.0.0.1 -p $NW_PG_PORT -U $PG_SUPERUSER number_wallet
+number_wallet is running (Twilio testing mode: the built-in simulator, no network).
+  HTTP API    http://127.0.0.1:$PORT          (logs: .run/shim.log)
+  PostgreSQL  psql -h 127.0.0.1 -p $PGPORT -U $PG_SUPERUSER number_wallet
 
-  Try:
-    SELECT number_wallet.wallet_credit('00000000-0000-0000-0000-000000000001', 20);
-    SELECT number_wallet.purchase_number('00000000-0000-0000-0000-000000000001', '+14155550100', 1.15);
+A session to paste (demo tokens, valid for a day, exist only in testing mode):
+  USER_TOKEN=$user_token
+  SERVICE_TOKEN=$service_token
+  curl -s http://127.0.0.1:$PORT/api/health
+  curl -s -X POST http://127.0.0.1:$PORT/api/wallet/topup -H "Authorization: Bearer \$SERVICE_TOKEN" \\
+       -H 'Content-Type: application/json' -d '{"amount":"10.00","currency":"USD","userId":"$demo_user"}'
+  curl -s "http://127.0.0.1:$PORT/api/numbers/available?country=US&limit=3" -H "Authorization: Bearer \$USER_TOKEN"
+  curl -s -X POST http://127.0.0.1:$PORT/api/numbers/purchase -H "Authorization: Bearer \$USER_TOKEN" \\
+       -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' -d '{"phoneNumber":"+14155550123","displayName":"Demo"}'
+  curl -s http://127.0.0.1:$PORT/api/numbers -H "Authorization: Bearer \$USER_TOKEN"
+  curl -s http://127.0.0.1:$PORT/api/wallet -H "Authorization: Bearer \$USER_TOKEN"
+  curl -s -X DELETE http://127.0.0.1:$PORT/api/numbers/<id>/release -H "Authorization: Bearer \$USER_TOKEN"
 
 Press Ctrl-C to stop.
 INFO
-
-if [ -x build/number-wallet-shim ] && [ -f scripts/shim-env.sh ]; then
-  source scripts/shim-env.sh
-  build/number-wallet-shim serve &
-  SHIM_PID=$!
-  wait "$SHIM_PID"
-else
-  while true; do sleep 3600; done
-fi
+wait "$SHIM_PID"
