@@ -189,6 +189,12 @@ Datum JsonbFromText(const char *text)
     return DirectFunctionCall1(jsonb_in, CStringGetDatum(text));
 }
 
+Datum FinishJson(JsonObject *json)
+{
+    SPI_finish();
+    return JsonbFromText(JsonEnd(json));
+}
+
 void FormatTimestampUtc(TimestampTz ts, char *buf, size_t size)
 {
     struct pg_tm tm;

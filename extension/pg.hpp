@@ -98,6 +98,8 @@ void JsonTimestamp(JsonObject *json, const char *key, Datum timestamptz, bool is
 void JsonRaw(JsonObject *json, const char *key, const char *raw_json);
 char *JsonEnd(JsonObject *json);  // returns the text
 Datum JsonbFromText(const char *text);
+// SPI_finish, then the jsonb of the object: the usual end of a function.
+Datum FinishJson(JsonObject *json);
 
 // RFC 3339 UTC ("2026-11-25T03:57:24.5Z") into buf.
 void FormatTimestampUtc(TimestampTz ts, char *buf, size_t size);

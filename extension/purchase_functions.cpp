@@ -158,8 +158,7 @@ static Datum PurchaseNumber(FunctionCallInfo fcinfo)
             JsonText(&json, "balance_after", ResultText(0, 8));
             JsonInt(&json, "transaction_id", DatumGetInt64(ResultDatum(0, 6)));
             JsonBool(&json, "replayed", true);
-            SPI_finish();
-            return JsonbFromText(JsonEnd(&json));
+            return FinishJson(&json);
         }
     }
 
@@ -203,8 +202,7 @@ static Datum PurchaseNumber(FunctionCallInfo fcinfo)
     JsonText(&json, "balance_after", NumericText(entry.balance_after));
     JsonInt(&json, "transaction_id", entry.transaction_id);
     JsonBool(&json, "replayed", false);
-    SPI_finish();
-    return JsonbFromText(JsonEnd(&json));
+    return FinishJson(&json);
 }
 
 static void ConfirmJson(JsonObject *json, const NumberRow &row, const char *sid, Datum purchase_date,
@@ -236,8 +234,7 @@ static Datum ConfirmPurchase(FunctionCallInfo fcinfo)
         RaiseNumberNotFound();
     if (StatusIs(row, "active") && row.twilio_sid != nullptr && strcmp(row.twilio_sid, sid) == 0) {
         ConfirmJson(&json, row, sid, TimestampTzGetDatum(row.purchase_date), TimestampTzGetDatum(row.paid_until), true);
-        SPI_finish();
-        return JsonbFromText(JsonEnd(&json));
+        return FinishJson(&json);
     }
     if (!StatusIs(row, "pending"))
         RaiseInvalidState(row.status, "confirm");
@@ -254,8 +251,7 @@ static Datum ConfirmPurchase(FunctionCallInfo fcinfo)
     Datum values[3] = {UUIDPGetDatum(number_id), sid_value, Int32GetDatum(refund_window_days)};
     Execute(&confirm_number, values, nullptr, false, 0, SPI_OK_UPDATE_RETURNING);
     ConfirmJson(&json, row, sid, ResultDatum(0, 1), ResultDatum(0, 2), false);
-    SPI_finish();
-    return JsonbFromText(JsonEnd(&json));
+    return FinishJson(&json);
 }
 
 static Datum FailPurchase(FunctionCallInfo fcinfo)
@@ -290,8 +286,7 @@ static Datum FailPurchase(FunctionCallInfo fcinfo)
         JsonText(&json, "refunded", NumericText(reversal.amount));
         JsonText(&json, "balance_after", NumericText(reversal.balance_after));
         JsonBool(&json, "replayed", true);
-        SPI_finish();
-        return JsonbFromText(JsonEnd(&json));
+        return FinishJson(&json);
     }
     if (!StatusIs(row, "pending"))
         RaiseInvalidState(row.status, "fail");
@@ -309,8 +304,7 @@ static Datum FailPurchase(FunctionCallInfo fcinfo)
     JsonText(&json, "refunded", NumericText(purchase.amount));
     JsonText(&json, "balance_after", NumericText(entry.balance_after));
     JsonBool(&json, "replayed", false);
-    SPI_finish();
-    return JsonbFromText(JsonEnd(&json));
+    return FinishJson(&json);
 }
 
 }  // namespace nw

@@ -74,8 +74,7 @@ static Datum RefundQuote(FunctionCallInfo fcinfo)
     else
         JsonNull(&json, "days_since_purchase");
     JsonInt(&json, "window_days", WindowDays(row));
-    SPI_finish();
-    return JsonbFromText(JsonEnd(&json));
+    return FinishJson(&json);
 }
 
 static void RefundJson(JsonObject *json, bool issued, const char *amount, const char *currency)
@@ -118,8 +117,7 @@ static Datum ReleaseNumber(FunctionCallInfo fcinfo)
         RefundJson(&json, refund.found, refund.found ? NumericText(refund.amount) : "0.00",
                    refund.found ? refund.currency : row.currency);
         JsonBool(&json, "replayed", true);
-        SPI_finish();
-        return JsonbFromText(JsonEnd(&json));
+        return FinishJson(&json);
     }
     if (!StatusIs(row, "active"))
         ereport(ERROR, (errcode(NW_INVALID_STATE),
@@ -142,8 +140,7 @@ static Datum ReleaseNumber(FunctionCallInfo fcinfo)
         RefundJson(&json, false, "0.00", purchase.currency);
     }
     JsonBool(&json, "replayed", false);
-    SPI_finish();
-    return JsonbFromText(JsonEnd(&json));
+    return FinishJson(&json);
 }
 
 static Datum MarkProviderReleased(FunctionCallInfo fcinfo)
@@ -172,8 +169,7 @@ static Datum MarkProviderReleased(FunctionCallInfo fcinfo)
         JsonTimestamp(&json, "provider_released_at", ResultDatum(0, 1), false);
         JsonBool(&json, "replayed", false);
     }
-    SPI_finish();
-    return JsonbFromText(JsonEnd(&json));
+    return FinishJson(&json);
 }
 
 }  // namespace nw

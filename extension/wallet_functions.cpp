@@ -85,8 +85,7 @@ static Datum WalletCredit(FunctionCallInfo fcinfo)
             JsonText(&json, "balance", NumericText(wallet.balance));
             JsonInt(&json, "transaction_id", transaction_id);
             JsonBool(&json, "replayed", true);
-            SPI_finish();
-            return JsonbFromText(JsonEnd(&json));
+            return FinishJson(&json);
         }
     }
 
@@ -96,8 +95,7 @@ static Datum WalletCredit(FunctionCallInfo fcinfo)
     JsonText(&json, "balance", NumericText(entry.balance_after));
     JsonInt(&json, "transaction_id", entry.transaction_id);
     JsonBool(&json, "replayed", false);
-    SPI_finish();
-    return JsonbFromText(JsonEnd(&json));
+    return FinishJson(&json);
 }
 
 // The seed's function, same signature and row locking: a signed, non-zero

@@ -108,7 +108,7 @@ SELECT id AS carol_num1 FROM number_wallet.business_numbers WHERE phone_number =
 -- ---------------------------------------------------------------------------
 SET ROLE regress_sec_alice;
 SET request.jwt.claims = '{"sub":"5ec00000-0000-0000-0000-0000000000a1","role":"authenticated"}';
-SELECT current_user, session_user;
+SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) AS session_user_is_superuser;
 SELECT user_id, balance_usd, balance_inr FROM number_wallet.wallets ORDER BY user_id;
 SELECT user_id, phone_number, status FROM number_wallet.business_numbers ORDER BY phone_number;
 SELECT user_id, type, kind, amount, currency, balance_after, description FROM number_wallet.transactions ORDER BY id;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# SQL purchase throughput, side by side in one run (issue 5): number_wallet's
+# purchase_number + confirm_purchase against the reference floor (the least SQL
+# with the same reserve-then-settle effect) and the seed's flow, with pgbench
+# -M prepared, rotated order, several rounds, medians compared; synchronous
+# commit on and off; and a hot wallet (1 user).
+#   bench/purchase_throughput.sh [ROUNDS] [SECONDS] [CLIENTS]   (default 3 10 8)
+source "$(dirname "$0")/../scripts/lib.sh"
+cd "$PROJECT_DIR"
+rounds=${1:-3}
+seconds=${2:-10}
+clients=${3:-8}
+users=1000
+db=nw_bench_throughput
+
+cluster_start >/dev/null
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
+psql -X -q -d "$db" -v ON_ERROR_STOP=1 >/dev/null 2>&1 <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION number_wallet;
+\i bench/reference/seed_schema.sql
+SELECT seed.populate($users);
+CREATE SEQUENCE public.bench_phone_seq;
+ALTER DATABASE $db SET number_wallet.max_purchases_per_hour = 0;
+SQL
+psql -X -q -d "$db" -c "SELECT count(number_wallet.wallet_credit(md5('u' || g)::uuid, 1000000)) FROM generate_series(1, $users) g" >/dev/null
+
+declare -A script=(
+  [floor]=bench/reference/floor_two_phase.pgbench
+  [seed]=bench/reference/seed_purchase.pgbench
+  [number_wallet]=bench/number_wallet_purchase.pgbench
+)
+tps() {  # tps VARIANT USERS SYNC
+  PGOPTIONS="-c synchronous_commit=$3" pgbench -n -M prepared -c "$clients" -j 2 -T "$seconds" \
+    -D users="$2" -f "${script[$1]}" "$db" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+}
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+
+order=(floor number_wallet seed)
+printf '%-28s %10s %10s %10s %12s %12s\n' scenario floor nw seed nw/floor nw/seed
+for scenario in "sync=on users=$users" "sync=off users=$users" "sync=on users=1"; do
+  sync=${scenario#sync=}; sync=${sync%% *}
+  n=${scenario##*users=}
+  declare -A runs=([floor]="" [seed]="" [number_wallet]="")
+  for r in $(seq 1 "$rounds"); do
+    for variant in "${order[@]}"; do
+      [ "$n" = 1 ] && [ "$variant" = seed ] && continue
+      runs[$variant]+="$(tps "$variant" "$n" "$sync")"$'\n'
+    done
+    order=("${order[@]:1}" "${order[0]}")  # rotate who goes first
+  done
+  f=$(printf '%s' "${runs[floor]}" | median)
+  w=$(printf '%s' "${runs[number_wallet]}" | median)
+  s=$(printf '%s' "${runs[seed]}" | median)
+  awk -v sc="$scenario" -v f="$f" -v w="$w" -v s="$s" 'BEGIN {
+    printf "%-28s %10.0f %10.0f %10s %12.2f %12s\n", sc, f, w, (s == "" ? "-" : sprintf("%.0f", s)), w / f,
+           (s == "" || s == 0 ? "-" : sprintf("%.2f", w / s)) }'
+done
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $clients clients, $seconds s x $rounds rounds, medians"
+psql -X -q -d postgres -c "DROP DATABASE $db" >/dev/null 2>&1
