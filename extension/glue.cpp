@@ -97,6 +97,27 @@ void Execute(Statement *statement, Datum *values, const char *nulls, bool read_o
              SPI_result_code_string(expected));
 }
 
+void ExecuteMappingUniqueViolation(Statement *statement, Datum *values, const char *nulls, long count, int expected,
+                                   int sqlstate, const char *message)
+{
+    MemoryContext context = CurrentMemoryContext;
+    PG_TRY();
+    {
+        Execute(statement, values, nulls, false, count, expected);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        ErrorData *error = CopyErrorData();
+        if (error->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+            PG_RE_THROW();
+        // Re-raised at once: no database work continues after the caught error.
+        FlushErrorState();
+        ereport(ERROR, (errcode(sqlstate), errmsg("%s", message)));
+    }
+    PG_END_TRY();
+}
+
 bool ResultIsNull(int row, int column)
 {
     bool isnull = false;

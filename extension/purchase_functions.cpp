@@ -17,47 +17,58 @@ namespace nw {
 
 #define HELD_PREDICATE "(status IN ('pending', 'active') OR (status = 'released' AND provider_released_at IS NULL))"
 
-static Statement purchase_by_key = {
-    "SELECT n.id, n.phone_number = $3 AND n.currency = $4, n.status, n.phone_number, n.currency,"
-    "       t.id, t.amount, t.balance_after"
-    "  FROM number_wallet.business_numbers n"
-    "  JOIN number_wallet.transactions t ON t.number_id = n.id AND t.kind = 'purchase'"
-    " WHERE n.user_id = $1 AND n.idempotency_key = $2",
-    4, {UUIDOID, TEXTOID, TEXTOID, TEXTOID}, nullptr};
-
-// Reads at most max_purchases_per_hour index entries (user_id, created_at).
-static Statement recent_purchases = {
-    "SELECT created_at FROM number_wallet.business_numbers"
-    " WHERE user_id = $1 AND created_at > $2 ORDER BY created_at DESC LIMIT $3",
-    3, {UUIDOID, TIMESTAMPTZOID, INT8OID}, nullptr};
+// After the wallet lock (a fresh snapshot, so it sees what the lock waited
+// for): the idempotent original, if any, and the rate limit's edge, i.e. the
+// max-th newest reservation of the last hour (reading at most max index entries).
+static Statement purchase_checks = {
+    "SELECT k.id, k.same, k.status, k.phone_number, k.currency, k.tid, k.amount, k.balance_after,"
+    "       (SELECT r.created_at FROM number_wallet.business_numbers r"
+    "         WHERE r.user_id = $1 AND r.created_at > $5 ORDER BY r.created_at DESC OFFSET $6 LIMIT 1)"
+    "  FROM (SELECT 1) one LEFT JOIN LATERAL ("
+    "    SELECT n.id, n.phone_number = $3 AND n.currency = $4 AS same, n.status, n.phone_number, n.currency,"
+    "           t.id AS tid, t.amount, t.balance_after"
+    "      FROM number_wallet.business_numbers n"
+    "      JOIN number_wallet.transactions t ON t.number_id = n.id AND t.kind = 'purchase'"
+    "     WHERE n.user_id = $1 AND n.idempotency_key = $2) k ON true",
+    6, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID}, nullptr};
 
 static Statement held_number = {
     "SELECT id FROM number_wallet.business_numbers WHERE phone_number = $1 AND " HELD_PREDICATE, 1, {TEXTOID},
     nullptr};
 
-// ON CONFLICT on the held-number index: a concurrent reservation of the same
-// number (by another user, whose wallet lock we do not share) waits for that
-// transaction and then yields no row, which we report as NW002, never 23505.
-static Statement insert_number = {
-    "INSERT INTO number_wallet.business_numbers"
-    "  (user_id, phone_number, display_name, monthly_cost, currency, provider, idempotency_key)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    " ON CONFLICT (phone_number) WHERE " HELD_PREDICATE " DO NOTHING RETURNING id",
-    7, {UUIDOID, TEXTOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID}, nullptr};
+// The reservation in one statement: the pending number, the debit and its
+// ledger row. ON CONFLICT on the held-number index: a concurrent reservation
+// of the same number (by another user, whose wallet lock we do not share)
+// waits for that transaction and then yields no row, which is NW002, never 23505.
+static Statement reserve = {
+    "WITH n AS ("
+    "  INSERT INTO number_wallet.business_numbers"
+    "    (user_id, phone_number, display_name, monthly_cost, currency, provider, idempotency_key)"
+    "  VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    "  ON CONFLICT (phone_number) WHERE " HELD_PREDICATE " DO NOTHING RETURNING id),"
+    " w AS ("
+    "  UPDATE number_wallet.wallets"
+    "     SET balance_usd = balance_usd - CASE WHEN $5 = 'USD' THEN $4 ELSE 0 END,"
+    "         balance_inr = balance_inr - CASE WHEN $5 = 'INR' THEN $4 ELSE 0 END,"
+    "         updated_at = statement_timestamp()"
+    "   WHERE id = $8 AND EXISTS (SELECT 1 FROM n)"
+    "   RETURNING id, user_id, CASE WHEN $5 = 'USD' THEN balance_usd ELSE balance_inr END AS balance),"
+    " t AS ("
+    "  INSERT INTO number_wallet.transactions"
+    "    (wallet_id, user_id, type, kind, amount, currency, balance_after, description, number_id)"
+    "  SELECT w.id, w.user_id, 'DEBIT', 'purchase', $4, $5, w.balance, 'Phone number purchase: ' || $2, n.id"
+    "    FROM w, n RETURNING id, balance_after)"
+    "SELECT n.id, t.id, t.balance_after FROM n, t",
+    8, {UUIDOID, TEXTOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID}, nullptr};
 
-static Statement sid_lock = {"SELECT pg_catalog.pg_advisory_xact_lock(1314332720, pg_catalog.hashtext($1))", 1,
-                             {TEXTOID}, nullptr};
-
-static Statement sid_taken = {
-    "SELECT 1 FROM number_wallet.business_numbers WHERE twilio_sid = $1 AND id <> $2", 2, {TEXTOID, UUIDOID},
-    nullptr};
-
+// pending -> active in one statement; the row lock it takes orders it against
+// fail_purchase. No row: not pending (a replay, NW004 or NW003, decided after).
 static Statement confirm_number = {
     "UPDATE number_wallet.business_numbers"
     "   SET status = 'active', twilio_sid = $2, purchase_date = statement_timestamp(),"
     "       paid_until = statement_timestamp() + interval '1 month', refund_window_days = $3,"
     "       updated_at = statement_timestamp()"
-    " WHERE id = $1 RETURNING purchase_date, paid_until",
+    " WHERE id = $1 AND status = 'pending' RETURNING purchase_date, paid_until",
     3, {UUIDOID, TEXTOID, INT4OID}, nullptr};
 
 static Statement fail_number = {
@@ -98,20 +109,11 @@ static void ValidatePurchaseInput(const char *phone, const char *display_name, c
 }
 
 // NW005 when the user already created max_purchases_per_hour rows in the last
-// hour; counted under the wallet lock, so concurrent calls cannot slip past.
-static void EnforceRateLimit(const pg_uuid_t *user_id)
+// hour (`edge` is the max-th newest); counted under the wallet lock, so
+// concurrent calls cannot slip past it.
+static void RaiseRateLimited(TimestampTz edge, TimestampTz now)
 {
-    if (max_purchases_per_hour <= 0)
-        return;
-    const TimestampTz now = GetCurrentStatementStartTimestamp();
-    const TimestampTz hour_ago = now - USECS_PER_HOUR;
-    Datum values[3] = {UUIDPGetDatum(user_id), TimestampTzGetDatum(hour_ago), Int64GetDatum(max_purchases_per_hour)};
-    Execute(&recent_purchases, values, nullptr, false, max_purchases_per_hour, SPI_OK_SELECT);
-    if ((int64) SPI_processed < max_purchases_per_hour)
-        return;
-    const TimestampTz oldest = DatumGetTimestampTz(ResultDatum((int) SPI_processed - 1, 1));
-    const int64 wait_usecs = oldest + USECS_PER_HOUR - now;
-    int64 seconds = (wait_usecs + USECS_PER_SEC - 1) / USECS_PER_SEC;
+    int64 seconds = (edge + USECS_PER_HOUR - now + USECS_PER_SEC - 1) / USECS_PER_SEC;
     if (seconds < 1)
         seconds = 1;
     ereport(ERROR, (errcode(NW_RATE_LIMITED), errmsg("purchase rate limit exceeded"),
@@ -141,11 +143,22 @@ static Datum PurchaseNumber(FunctionCallInfo fcinfo)
         ereport(ERROR, (errcode(NW_INSUFFICIENT_BALANCE), errmsg("insufficient balance"),
                         errdetail("The user has no wallet yet."), errhint("Credit the wallet first.")));
 
-    if (key != nullptr) {
-        Datum values[4] = {UUIDPGetDatum(user_id), CStringGetTextDatum(key), CStringGetTextDatum(phone),
-                           CStringGetTextDatum(currency)};
-        Execute(&purchase_by_key, values, nullptr, false, 1, SPI_OK_SELECT);
-        if (SPI_processed > 0) {
+    if (key != nullptr || max_purchases_per_hour > 0) {
+        const TimestampTz now = GetCurrentStatementStartTimestamp();
+        const bool limited = max_purchases_per_hour > 0;
+        Datum values[6] = {UUIDPGetDatum(user_id),
+                           key ? CStringGetTextDatum(key) : (Datum) 0,
+                           CStringGetTextDatum(phone),
+                           CStringGetTextDatum(currency),
+                           TimestampTzGetDatum(now - USECS_PER_HOUR),
+                           Int64GetDatum(limited ? max_purchases_per_hour - 1 : 0)};
+        char nulls[7] = "      ";
+        if (key == nullptr)
+            nulls[1] = 'n';
+        if (!limited)
+            nulls[4] = 'n';
+        Execute(&purchase_checks, values, nulls, false, 1, SPI_OK_SELECT);
+        if (!ResultIsNull(0, 1)) {
             if (!DatumGetBool(ResultDatum(0, 2)))
                 ereport(ERROR, (errcode(NW_IDEMPOTENCY_MISMATCH),
                                 errmsg("idempotency key was already used with other parameters"),
@@ -160,60 +173,45 @@ static Datum PurchaseNumber(FunctionCallInfo fcinfo)
             JsonBool(&json, "replayed", true);
             return FinishJson(&json);
         }
+        if (!ResultIsNull(0, 9))
+            RaiseRateLimited(DatumGetTimestampTz(ResultDatum(0, 9)), now);
     }
 
-    EnforceRateLimit(user_id);
-
     Datum phone_value = CStringGetTextDatum(phone);
-    Execute(&held_number, &phone_value, nullptr, false, 1, SPI_OK_SELECT);
-    if (SPI_processed > 0)
-        RaiseNumberHeld(phone);
-    if (!wallet.sufficient)
+    if (!wallet.sufficient) {
+        // A held number is reported before missing funds (DESIGN §2's order).
+        Execute(&held_number, &phone_value, nullptr, false, 1, SPI_OK_SELECT);
+        if (SPI_processed > 0)
+            RaiseNumberHeld(phone);
         ereport(ERROR, (errcode(NW_INSUFFICIENT_BALANCE), errmsg("insufficient balance"),
                         errdetail("The %s balance is %s; the number costs %s.", currency, NumericText(wallet.balance),
                                   NumericText(cost))));
+    }
 
-    Datum values[7] = {UUIDPGetDatum(user_id),          phone_value,
+    Datum values[8] = {UUIDPGetDatum(user_id),        phone_value,
                        display_name ? CStringGetTextDatum(display_name) : (Datum) 0,
                        cost,
-                       CStringGetTextDatum(currency),   CStringGetTextDatum(ProviderName()),
-                       key ? CStringGetTextDatum(key) : (Datum) 0};
-    char nulls[8] = "       ";
+                       CStringGetTextDatum(currency), CStringGetTextDatum(ProviderName()),
+                       key ? CStringGetTextDatum(key) : (Datum) 0,
+                       UUIDPGetDatum(&wallet.id)};
+    char nulls[9] = "        ";
     if (display_name == nullptr)
         nulls[2] = 'n';
     if (key == nullptr)
         nulls[6] = 'n';
-    Execute(&insert_number, values, nulls, false, 0, SPI_OK_INSERT_RETURNING);
+    Execute(&reserve, values, nulls, false, 0, SPI_OK_SELECT);
     if (SPI_processed == 0)
         RaiseNumberHeld(phone);
-    pg_uuid_t number_id;
-    memcpy(&number_id, DatumGetUUIDP(ResultDatum(0, 1)), sizeof number_id);
 
-    char description[64];
-    snprintf(description, sizeof description, "Phone number purchase: %s", phone);
-    LedgerEntry entry = ApplyToWallet(&wallet.id, currency, NumericNegate(cost), "purchase", description, &number_id,
-                                      nullptr);
-
-    JsonText(&json, "number_id", UuidText(&number_id));
+    JsonText(&json, "number_id", ResultText(0, 1));
     JsonText(&json, "phone_number", phone);
     JsonText(&json, "status", "pending");
     JsonText(&json, "amount", NumericText(cost));
     JsonText(&json, "currency", currency);
-    JsonText(&json, "balance_after", NumericText(entry.balance_after));
-    JsonInt(&json, "transaction_id", entry.transaction_id);
+    JsonText(&json, "balance_after", ResultText(0, 3));
+    JsonInt(&json, "transaction_id", DatumGetInt64(ResultDatum(0, 2)));
     JsonBool(&json, "replayed", false);
     return FinishJson(&json);
-}
-
-static void ConfirmJson(JsonObject *json, const NumberRow &row, const char *sid, Datum purchase_date,
-                        Datum paid_until, bool replayed)
-{
-    JsonText(json, "number_id", UuidText(&row.id));
-    JsonText(json, "status", "active");
-    JsonText(json, "twilio_sid", sid);
-    JsonTimestamp(json, "purchase_date", purchase_date, false);
-    JsonTimestamp(json, "paid_until", paid_until, false);
-    JsonBool(json, "replayed", replayed);
 }
 
 static Datum ConfirmPurchase(FunctionCallInfo fcinfo)
@@ -229,28 +227,31 @@ static Datum ConfirmPurchase(FunctionCallInfo fcinfo)
     JsonObject json;
     JsonBegin(&json);
     SPI_connect();
-    NumberRow row = LockNumber(number_id);
-    if (!row.found)
-        RaiseNumberNotFound();
-    if (StatusIs(row, "active") && row.twilio_sid != nullptr && strcmp(row.twilio_sid, sid) == 0) {
-        ConfirmJson(&json, row, sid, TimestampTzGetDatum(row.purchase_date), TimestampTzGetDatum(row.paid_until), true);
+    Datum values[3] = {UUIDPGetDatum(number_id), CStringGetTextDatum(sid), Int32GetDatum(refund_window_days)};
+    // A sid belongs to one number: the unique index's verdict is NW004, never 23505.
+    ExecuteMappingUniqueViolation(&confirm_number, values, nullptr, 0, SPI_OK_UPDATE_RETURNING, NW_INVALID_STATE,
+                                  "provider sid is already recorded on another number");
+    if (SPI_processed == 1) {
+        JsonText(&json, "number_id", UuidText(number_id));
+        JsonText(&json, "status", "active");
+        JsonText(&json, "twilio_sid", sid);
+        JsonTimestamp(&json, "purchase_date", ResultDatum(0, 1), false);
+        JsonTimestamp(&json, "paid_until", ResultDatum(0, 2), false);
+        JsonBool(&json, "replayed", false);
         return FinishJson(&json);
     }
-    if (!StatusIs(row, "pending"))
+    // Not pending: a repeat of the same confirmation replays, anything else is refused.
+    NumberRow row = ReadNumber(number_id);
+    if (!row.found)
+        RaiseNumberNotFound();
+    if (!StatusIs(row, "active") || row.twilio_sid == nullptr || strcmp(row.twilio_sid, sid) != 0)
         RaiseInvalidState(row.status, "confirm");
-
-    // Serialise confirmations of one sid, then look for it on any other row:
-    // a sid belongs to one number (NW004, never a raw 23505).
-    Datum sid_value = CStringGetTextDatum(sid);
-    Execute(&sid_lock, &sid_value, nullptr, false, 0, SPI_OK_SELECT);
-    Datum taken_values[2] = {sid_value, UUIDPGetDatum(number_id)};
-    Execute(&sid_taken, taken_values, nullptr, false, 1, SPI_OK_SELECT);
-    if (SPI_processed > 0)
-        ereport(ERROR, (errcode(NW_INVALID_STATE), errmsg("provider sid %s is already recorded on another number", sid)));
-
-    Datum values[3] = {UUIDPGetDatum(number_id), sid_value, Int32GetDatum(refund_window_days)};
-    Execute(&confirm_number, values, nullptr, false, 0, SPI_OK_UPDATE_RETURNING);
-    ConfirmJson(&json, row, sid, ResultDatum(0, 1), ResultDatum(0, 2), false);
+    JsonText(&json, "number_id", UuidText(number_id));
+    JsonText(&json, "status", "active");
+    JsonText(&json, "twilio_sid", sid);
+    JsonTimestamp(&json, "purchase_date", TimestampTzGetDatum(row.purchase_date), false);
+    JsonTimestamp(&json, "paid_until", TimestampTzGetDatum(row.paid_until), false);
+    JsonBool(&json, "replayed", true);
     return FinishJson(&json);
 }
 

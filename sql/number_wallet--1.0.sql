@@ -64,7 +64,6 @@ CREATE UNIQUE INDEX business_numbers_held_phone_number ON @extschema@.business_n
 CREATE UNIQUE INDEX business_numbers_idempotency_key ON @extschema@.business_numbers (user_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 CREATE INDEX business_numbers_user_created ON @extschema@.business_numbers (user_id, created_at);
-CREATE INDEX business_numbers_phone_number ON @extschema@.business_numbers (phone_number);
 CREATE INDEX business_numbers_due ON @extschema@.business_numbers (paid_until) WHERE status = 'active';
 CREATE INDEX business_numbers_unsettled ON @extschema@.business_numbers (created_at)
   WHERE status = 'pending' OR (status = 'released' AND provider_released_at IS NULL);
@@ -95,7 +94,6 @@ CREATE INDEX transactions_renewals ON @extschema@.transactions (number_id) WHERE
 CREATE UNIQUE INDEX transactions_idempotency_key ON @extschema@.transactions (user_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
 CREATE INDEX transactions_user ON @extschema@.transactions (user_id, id);
-CREATE INDEX transactions_created ON @extschema@.transactions (created_at);
 
 CREATE TABLE @extschema@.discrepancies (
   id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

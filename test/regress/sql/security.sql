@@ -313,13 +313,13 @@ RESET ROLE;
 SELECT number_wallet.grant_end_user('regress_sec_authenticated');
 SELECT p.oid::regprocedure AS executable_by_authenticated FROM pg_proc p
  WHERE p.pronamespace = 'number_wallet'::regnamespace
-   AND has_function_privilege('regress_sec_authenticated', p.oid, 'EXECUTE') ORDER BY 1::text;
+   AND has_function_privilege('regress_sec_authenticated', p.oid, 'EXECUTE') ORDER BY p.oid::regprocedure::text;
 SELECT c.oid::regclass AS selectable_by_authenticated FROM pg_class c
  WHERE c.relnamespace = 'number_wallet'::regnamespace
-   AND has_table_privilege('regress_sec_authenticated', c.oid, 'SELECT') ORDER BY 1::text;
+   AND has_table_privilege('regress_sec_authenticated', c.oid, 'SELECT') ORDER BY c.relname;
 SELECT c.oid::regclass AS writable_by_authenticated FROM pg_class c
  WHERE c.relnamespace = 'number_wallet'::regnamespace
-   AND has_table_privilege('regress_sec_authenticated', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') ORDER BY 1::text;
+   AND has_table_privilege('regress_sec_authenticated', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE') ORDER BY c.relname;
 SET ROLE regress_sec_authenticated;
 SELECT user_id, balance_usd FROM number_wallet.wallets ORDER BY user_id;
 SELECT user_id, phone_number, status FROM number_wallet.business_numbers ORDER BY phone_number;
