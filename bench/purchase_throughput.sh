@@ -21,7 +21,7 @@ CREATE EXTENSION number_wallet;
 \i bench/reference/seed_schema.sql
 SELECT seed.populate($users);
 CREATE SEQUENCE public.bench_phone_seq;
-ALTER DATABASE $db SET number_wallet.max_purchases_per_hour = 0;
+ALTER DATABASE $db SET number_wallet.max_purchases_per_hour = 1000000;
 SQL
 psql -X -q -d "$db" -c "SELECT count(number_wallet.wallet_credit(md5('u' || g)::uuid, 1000000)) FROM generate_series(1, $users) g" >/dev/null
 
@@ -34,7 +34,7 @@ tps() {  # tps VARIANT USERS SYNC
   PGOPTIONS="-c synchronous_commit=$3" pgbench -n -M prepared -c "$clients" -j 2 -T "$seconds" \
     -D users="$2" -f "${script[$1]}" "$db" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+median() { sort -n | awk 'NF {a[++n]=$1} END {if (n) print (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2}'; }
 
 order=(floor number_wallet seed)
 printf '%-28s %10s %10s %10s %12s %12s\n' scenario floor nw seed nw/floor nw/seed
