@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -71,6 +72,15 @@ void ConfigureServer(App &app, httplib::Server &server)
 
 int Serve(App &app)
 {
+    // Debian's cpp-httplib 0.11.4 waits on sockets with select(): a descriptor
+    // at or above FD_SETSIZE (1024) would corrupt memory. Capping the limit makes
+    // accept() fail (and be retried) instead.
+    rlimit files{};
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur > FD_SETSIZE) {
+        files.rlim_cur = FD_SETSIZE;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+
     // Signals go to one thread that stops the server: in-flight requests finish.
     sigset_t signals;
     sigemptyset(&signals);
