@@ -27,6 +27,10 @@ void ConfigureServer(App &app, httplib::Server &server)
     server.set_read_timeout(10, 0);
     server.set_write_timeout(10, 0);
     server.set_keep_alive_timeout(5);
+    server.set_keep_alive_max_count(1000);  // 0.11.4 closes a connection after 5 requests by default
+    // Responses go out in two writes (headers, body): without TCP_NODELAY most
+    // wait 40 ms for a delayed ACK.
+    server.set_tcp_nodelay(true);
     server.set_payload_max_length(kMaxBodyBytes);
     server.set_pre_routing_handler([&app](const httplib::Request &req, httplib::Response &res) {
         return PreRoute(app, req, res) ? httplib::Server::HandlerResponse::Handled

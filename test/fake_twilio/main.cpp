@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
   // Slow buys must not block others: a fixed pool well above 64 concurrent buys.
   server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server.set_read_timeout(10, 0);
+  server.set_tcp_nodelay(true);  // else most answers wait 40 ms for a delayed ACK
   server.set_write_timeout(10, 0);
   server.set_payload_max_length(1 << 20);
   // Debian's cpp-httplib 0.11.4 would otherwise put the exception text in a header.
