@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,6 +45,9 @@ struct Principal {
     // The token's `role` claim ("" if absent); "service_role" for services,
     // including the ADMIN_API_KEY.
     std::string role;
+    // Unix time from which the token is no longer accepted (exp + leeway);
+    // the maximum for the ADMIN_API_KEY. Lets a caller cache the verdict.
+    std::int64_t accept_until = std::numeric_limits<std::int64_t>::max();
 
     bool is_service() const noexcept { return kind == Kind::Service; }
 };

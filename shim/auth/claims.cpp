@@ -7,6 +7,7 @@
 // User tokens: aud is or contains "authenticated", sub is a UUID, and iss is
 // "<SUPABASE_URL>/auth/v1" when SUPABASE_URL is configured.
 #include <cmath>
+#include <limits>
 
 #include "auth/internal.hpp"
 
@@ -93,8 +94,18 @@ std::optional<std::string> canonical_uuid(std::string_view text) {
     return out;
 }
 
+// First unix second at which check_times refuses the token: now >= exp + leeway.
+std::int64_t accept_until(const nlohmann::json& payload, const ClaimRules& rules) {
+    bool ok = true;
+    const double limit = std::ceil(*numeric_date(payload, "exp", ok) + static_cast<double>(rules.leeway));
+    if (limit >= 9.0e18) return std::numeric_limits<std::int64_t>::max();
+    if (limit <= -9.0e18) return std::numeric_limits<std::int64_t>::min();
+    return static_cast<std::int64_t>(limit);
+}
+
 AuthResult evaluate_claims(const nlohmann::json& payload, bool legacy_secret, const ClaimRules& rules) {
     if (const Failure f = check_times(payload, rules); f != Failure::None) return AuthResult::fail(f);
+    const std::int64_t until = accept_until(payload, rules);
 
     std::string role;
     if (const auto it = payload.find("role"); it != payload.end()) {
@@ -108,6 +119,7 @@ AuthResult evaluate_claims(const nlohmann::json& payload, bool legacy_secret, co
         Principal p;
         p.kind = Principal::Kind::Service;
         p.role = role;
+        p.accept_until = until;
         return AuthResult::success(std::move(p));
     }
 
@@ -132,6 +144,7 @@ AuthResult evaluate_claims(const nlohmann::json& payload, bool legacy_secret, co
     p.user_id = std::move(*user_id);
     p.anonymous = anonymous;
     p.role = std::move(role);
+    p.accept_until = until;
     return AuthResult::success(std::move(p));
 }
 

@@ -12,7 +12,7 @@ struct Config {
     std::string database_url;
     int port = 8080;
     std::string bind_address = "127.0.0.1";
-    int db_pool_size = 16;
+    int db_pool_size = 32;
 
     std::string supabase_jwt_secret;
     std::string supabase_jwks;  // a file path or an http(s) URL

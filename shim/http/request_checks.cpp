@@ -2,6 +2,7 @@
 #include "http/request_checks.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <map>
 #include <mutex>
 
@@ -60,6 +61,51 @@ bool IpLimited(const App &app, const httplib::Request &req)
         count = 0;
     }
     return ++count > app.config.ip_rate_limit_per_minute;
+}
+
+// Verified tokens, remembered until they stop being acceptable (exp + leeway),
+// so a busy client does not pay a signature check per request.
+class PrincipalCache {
+  public:
+    std::optional<auth::Principal> Find(const std::string &header)
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        const auto it = entries_.find(header);
+        if (it == entries_.end())
+            return std::nullopt;
+        if (std::time(nullptr) >= it->second.accept_until) {
+            entries_.erase(it);
+            return std::nullopt;
+        }
+        return it->second;
+    }
+    void Remember(const std::string &header, const auth::Principal &principal)
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (entries_.size() >= 4096)
+            entries_.clear();
+        entries_[header] = principal;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::map<std::string, auth::Principal> entries_;
+};
+
+std::optional<auth::Principal> Authenticate(App &app, const std::string &header)
+{
+    static PrincipalCache cache;
+    if (header.empty() || header.size() > 8192)
+        return std::nullopt;
+    if (auto cached = cache.Find(header))
+        return cached;
+    const auth::AuthResult result = app.verifier->authenticate(header);
+    if (!result) {
+        app.metrics.Inc("nw_auth_failures_total", "reason=\"" + std::string(auth::to_string(result.failure)) + "\"");
+        return std::nullopt;
+    }
+    cache.Remember(header, *result.principal);
+    return result.principal;
 }
 
 }  // namespace
@@ -128,14 +174,12 @@ bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res)
     }
     // 401 (also for /metrics, and before a malformed path id is noticed).
     if (!IsPublic(req)) {
-        const auth::AuthResult result = app.verifier->authenticate(req.get_header_value("Authorization"));
-        if (!result) {
-            app.metrics.Inc("nw_auth_failures_total", "reason=\"" + std::string(auth::to_string(result.failure)) + "\"");
-            res.set_header("WWW-Authenticate", auth::www_authenticate(result.failure));
+        state.principal = Authenticate(app, req.get_header_value("Authorization"));
+        if (!state.principal) {
+            res.set_header("WWW-Authenticate", "Bearer");
             Refuse(res, Error(401, "UNAUTHORIZED", "a valid bearer token is required"));
             return true;
         }
-        state.principal = result.principal;
     }
     // 415: bodies are JSON.
     if (HasBodyMethod(req.method)) {

@@ -161,3 +161,26 @@ TEST(AuthClaims, RoleMustBeAString) {
 
 }  // namespace
 }  // namespace nw::auth::detail
+
+namespace nw::auth::detail {
+namespace {
+
+// The shim caches a verified token until accept_until: exactly when
+// check_times would start refusing it (now >= exp + leeway).
+TEST(AuthClaims, AcceptUntilIsExpiryPlusLeeway) {
+    ClaimRules r;
+    r.now = 1'700'000'000;
+    r.leeway = 30;
+    json claims{{"sub", "6f1b0c52-3d3e-4d7a-9c55-2b8f1e4a9d10"}, {"aud", "authenticated"}, {"exp", r.now + 100}};
+    auto result = evaluate_claims(claims, false, r);
+    ASSERT_TRUE(result.ok());
+    EXPECT_EQ(result.principal->accept_until, r.now + 130);
+    claims["exp"] = static_cast<double>(r.now) + 100.5;
+    EXPECT_EQ(evaluate_claims(claims, false, r).principal->accept_until, r.now + 131);
+    r.now += 130;
+    claims["exp"] = r.now - 30;
+    EXPECT_EQ(evaluate_claims(claims, false, r).failure, Failure::Expired);
+}
+
+}  // namespace
+}  // namespace nw::auth::detail
