@@ -3,6 +3,7 @@
 #   make install    install the extension into the server pg_config names
 #   make run        install what is missing, build, start a local cluster (and the shim), serve
 #   make test       the same set-up, then every test; ends with "N passed, N failed"
+#   make stress, make fuzz, make bench   the long runs
 
 EXTENSION   = number_wallet
 EXTVERSION  = 1.0
@@ -41,7 +42,7 @@ EXTRA_CLEAN += $(EXTENSION).control
 
 # --- the shim and the C++ unit tests (CMake) -------------------------------
 BUILD_DIR ?= build/cmake
-.PHONY: shim unit-tests run test stress bench deps cluster-start cluster-stop
+.PHONY: shim run test stress fuzz bench
 shim:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	env -u MAKEFLAGS -u MFLAGS cmake --build $(BUILD_DIR) -j2
@@ -55,3 +56,13 @@ run:
 
 test:
 	@scripts/test.sh
+
+# Long runs (issue 4 and 5); short versions of stress and fuzz run in `make test`.
+stress:
+	@test/stress/run.sh
+
+fuzz:
+	@test/fuzz/run.sh
+
+bench:
+	@bench/run.sh

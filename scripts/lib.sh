@@ -1,5 +1,6 @@
 # Shared by scripts/run.sh and scripts/test.sh: install what is missing, build,
-# and run a private PostgreSQL 15 cluster for this checkout.
+# and run a private PostgreSQL 15 cluster for this checkout (NW_CLUSTER_DIR and
+# NW_PG_PORT choose another one, e.g. for fault tests that stop it).
 #
 # PostgreSQL refuses to run as root. As root the cluster runs as the
 # `postgres` user, and its files live under /var/tmp (postgres cannot enter a
@@ -16,12 +17,12 @@ if [ "$(id -u)" -eq 0 ]; then
   SUDO=""
   AS_PG=(runuser -u postgres --)
   PG_SUPERUSER=postgres
-  CLUSTER_DIR=/var/tmp/number_wallet-$(printf '%s' "$PROJECT_DIR" | md5sum | cut -c1-12)
+  CLUSTER_DIR=${NW_CLUSTER_DIR:-/var/tmp/number_wallet-$(printf '%s' "$PROJECT_DIR" | md5sum | cut -c1-12)}
 else
   SUDO="sudo"
   AS_PG=()
   PG_SUPERUSER=$(id -un)
-  CLUSTER_DIR=$PROJECT_DIR/.run/pg
+  CLUSTER_DIR=${NW_CLUSTER_DIR:-$PROJECT_DIR/.run/pg}
 fi
 
 export PGHOST=127.0.0.1 PGPORT=$NW_PG_PORT PGUSER=$PG_SUPERUSER
@@ -65,7 +66,7 @@ cluster_start() {
     mkdir -p "$CLUSTER_DIR"
     chown postgres:postgres "$CLUSTER_DIR"
     chmod 700 "$CLUSTER_DIR"
-    ln -sfn "$CLUSTER_DIR" "$PROJECT_DIR/.run/pg"
+    [ -n "${NW_CLUSTER_DIR:-}" ] || ln -sfn "$CLUSTER_DIR" "$PROJECT_DIR/.run/pg"
   else
     mkdir -p "$CLUSTER_DIR"
   fi
