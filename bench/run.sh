@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-install_missing_packages wrk linux-perf
+install_missing_packages wrk
 build_and_install
 cluster_start >/dev/null
 echo "== SQL purchase throughput (pgbench)"; bench/purchase_throughput.sh "${NW_BENCH_ROUNDS:-3}" 10 8
