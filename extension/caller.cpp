@@ -89,3 +89,22 @@ extern "C" Datum nw_row_visible(PG_FUNCTION_ARGS)
     const nw::Caller caller = nw::CurrentCaller();
     PG_RETURN_BOOL(nw::CallerMayActFor(caller, PG_GETARG_UUID_P(0)));
 }
+
+extern "C" {
+#include "utils/snapmgr.h"
+PG_FUNCTION_INFO_V1(nw_snapshot_sees);
+}
+
+// number_wallet.snapshot_sees(xmin): whether the running statement's snapshot
+// sees the transaction that wrote a row version (ours, or committed before
+// the snapshot). purchase_number uses it to know its snapshot is as fresh as
+// the wallet row it locked.
+extern "C" Datum nw_snapshot_sees(PG_FUNCTION_ARGS)
+{
+    if (PG_ARGISNULL(0))
+        PG_RETURN_BOOL(false);
+    const TransactionId xid = DatumGetTransactionId(PG_GETARG_DATUM(0));
+    if (TransactionIdIsCurrentTransactionId(xid))
+        PG_RETURN_BOOL(true);
+    PG_RETURN_BOOL(!XidInMVCCSnapshot(xid, GetActiveSnapshot()));
+}

@@ -68,7 +68,7 @@ char *RequiredCurrencyArg(FunctionCallInfo fcinfo, int n, const char *name);
 struct Statement {
     const char *sql;
     int nargs;
-    Oid argtypes[8];
+    Oid argtypes[9];
     SPIPlanPtr plan;
 };
 

@@ -32,6 +32,53 @@ static Statement purchase_checks = {
     "     WHERE n.user_id = $1 AND n.idempotency_key = $2) k ON true",
     6, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID}, nullptr};
 
+// The whole reservation in one statement, for the usual case. It locks the
+// wallet, and if the locked row version was committed before this statement's
+// snapshot (snapshot_sees), the snapshot already holds every earlier purchase
+// of the user (each one updates the wallet), so the idempotency and rate-limit
+// checks below are exact and the number row, the debit and its ledger row are
+// written at once. If the lock had to wait for a transaction that committed
+// after the snapshot, nothing is written (fresh = false) and the caller goes on
+// with statements that take fresh snapshots, still holding the lock.
+static Statement reserve_in_one = {
+    "WITH w AS ("
+    "  SELECT id, user_id, xmin, CASE WHEN $5 = 'USD' THEN balance_usd ELSE balance_inr END AS balance"
+    "    FROM number_wallet.wallets WHERE user_id = $1 FOR UPDATE),"
+    " f AS (SELECT w.*, number_wallet.snapshot_sees(w.xmin) AS fresh FROM w),"
+    " k AS ("
+    "  SELECT n.id, n.phone_number = $2 AND n.currency = $5 AS same, n.status, n.phone_number, n.currency,"
+    "         t.id AS tid, t.amount, t.balance_after"
+    "    FROM number_wallet.business_numbers n"
+    "    JOIN number_wallet.transactions t ON t.number_id = n.id AND t.kind = 'purchase'"
+    "   WHERE n.user_id = $1 AND n.idempotency_key = $7),"
+    " e AS ("
+    "  SELECT r.created_at FROM number_wallet.business_numbers r"
+    "   WHERE r.user_id = $1 AND r.created_at > $8 ORDER BY r.created_at DESC OFFSET $9 LIMIT 1),"
+    " ok AS (SELECT f.id, f.user_id FROM f"
+    "         WHERE f.fresh AND f.balance >= $4 AND NOT EXISTS (SELECT 1 FROM k) AND NOT EXISTS (SELECT 1 FROM e)),"
+    " n AS ("
+    "  INSERT INTO number_wallet.business_numbers"
+    "    (user_id, phone_number, display_name, monthly_cost, currency, provider, idempotency_key)"
+    "  SELECT $1, $2, $3, $4, $5, $6, $7 FROM ok"
+    "  ON CONFLICT (phone_number) WHERE " HELD_PREDICATE " DO NOTHING RETURNING id),"
+    " u AS ("
+    "  UPDATE number_wallet.wallets"
+    "     SET balance_usd = balance_usd - CASE WHEN $5 = 'USD' THEN $4 ELSE 0 END,"
+    "         balance_inr = balance_inr - CASE WHEN $5 = 'INR' THEN $4 ELSE 0 END,"
+    "         updated_at = statement_timestamp()"
+    "   WHERE id = (SELECT id FROM ok) AND EXISTS (SELECT 1 FROM n)"
+    "   RETURNING id, user_id, CASE WHEN $5 = 'USD' THEN balance_usd ELSE balance_inr END AS balance),"
+    " t AS ("
+    "  INSERT INTO number_wallet.transactions"
+    "    (wallet_id, user_id, type, kind, amount, currency, balance_after, description, number_id)"
+    "  SELECT u.id, u.user_id, 'DEBIT', 'purchase', $4, $5, u.balance, 'Phone number purchase: ' || $2, n.id"
+    "    FROM u, n RETURNING id, balance_after)"
+    "SELECT f.id, f.fresh, f.balance, f.balance >= $4,"
+    "       k.id, k.same, k.status, k.phone_number, k.currency, k.tid, k.amount, k.balance_after,"
+    "       e.created_at, n.id, t.id, t.balance_after"
+    "  FROM f LEFT JOIN k ON true LEFT JOIN e ON true LEFT JOIN n ON true LEFT JOIN t ON true",
+    9, {UUIDOID, TEXTOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID}, nullptr};
+
 static Statement held_number = {
     "SELECT id FROM number_wallet.business_numbers WHERE phone_number = $1 AND " HELD_PREDICATE, 1, {TEXTOID},
     nullptr};
@@ -122,6 +169,56 @@ static void RaiseRateLimited(TimestampTz edge, TimestampTz now)
                             max_purchases_per_hour)));
 }
 
+// The idempotent original (columns first..first+7 of the current result) and
+// the rate limit's edge (column edge): a replay fills json and returns true;
+// a reused key is NW006; the limit is NW005.
+static bool AnswerChecks(JsonObject *json, int first, int edge, TimestampTz now)
+{
+    if (!ResultIsNull(0, first)) {
+        if (!DatumGetBool(ResultDatum(0, first + 1)))
+            ereport(ERROR, (errcode(NW_IDEMPOTENCY_MISMATCH),
+                            errmsg("idempotency key was already used with other parameters"),
+                            errdetail("A purchase with this key was made for another phone number or currency.")));
+        JsonText(json, "number_id", ResultText(0, first));
+        JsonText(json, "phone_number", ResultText(0, first + 3));
+        JsonText(json, "status", ResultText(0, first + 2));
+        JsonText(json, "amount", ResultText(0, first + 6));
+        JsonText(json, "currency", ResultText(0, first + 4));
+        JsonText(json, "balance_after", ResultText(0, first + 7));
+        JsonInt(json, "transaction_id", DatumGetInt64(ResultDatum(0, first + 5)));
+        JsonBool(json, "replayed", true);
+        return true;
+    }
+    if (!ResultIsNull(0, edge))
+        RaiseRateLimited(DatumGetTimestampTz(ResultDatum(0, edge)), now);
+    return false;
+}
+
+// Funds are short: a held number is still reported first (DESIGN §2's order).
+static void RaiseFundsShort(const char *phone, Datum *phone_value, const char *currency, Datum balance, Datum cost)
+{
+    Execute(&held_number, phone_value, nullptr, false, 1, SPI_OK_SELECT);
+    if (SPI_processed > 0)
+        RaiseNumberHeld(phone);
+    ereport(ERROR, (errcode(NW_INSUFFICIENT_BALANCE), errmsg("insufficient balance"),
+                    errdetail("The %s balance is %s; the number costs %s.", currency, NumericText(balance),
+                              NumericText(cost))));
+}
+
+static Datum ReservedJson(JsonObject *json, const char *number_id, const char *phone, Datum cost,
+                          const char *currency, const char *balance_after, int64 transaction_id)
+{
+    JsonText(json, "number_id", number_id);
+    JsonText(json, "phone_number", phone);
+    JsonText(json, "status", "pending");
+    JsonText(json, "amount", NumericText(cost));
+    JsonText(json, "currency", currency);
+    JsonText(json, "balance_after", balance_after);
+    JsonInt(json, "transaction_id", transaction_id);
+    JsonBool(json, "replayed", false);
+    return FinishJson(json);
+}
+
 static Datum PurchaseNumber(FunctionCallInfo fcinfo)
 {
     const Caller caller = CurrentCaller();
@@ -138,80 +235,68 @@ static Datum PurchaseNumber(FunctionCallInfo fcinfo)
     JsonObject json;
     JsonBegin(&json);
     SPI_connect();
-    LockedWallet wallet = LockWalletOfUser(user_id, currency, NumericNegate(cost));
-    if (!wallet.found)
-        ereport(ERROR, (errcode(NW_INSUFFICIENT_BALANCE), errmsg("insufficient balance"),
-                        errdetail("The user has no wallet yet."), errhint("Credit the wallet first.")));
-
-    if (key != nullptr || max_purchases_per_hour > 0) {
-        const TimestampTz now = GetCurrentStatementStartTimestamp();
-        const bool limited = max_purchases_per_hour > 0;
-        Datum values[6] = {UUIDPGetDatum(user_id),
-                           key ? CStringGetTextDatum(key) : (Datum) 0,
-                           CStringGetTextDatum(phone),
-                           CStringGetTextDatum(currency),
-                           TimestampTzGetDatum(now - USECS_PER_HOUR),
-                           Int64GetDatum(limited ? max_purchases_per_hour - 1 : 0)};
-        char nulls[7] = "      ";
-        if (key == nullptr)
-            nulls[1] = 'n';
-        if (!limited)
-            nulls[4] = 'n';
-        Execute(&purchase_checks, values, nulls, false, 1, SPI_OK_SELECT);
-        if (!ResultIsNull(0, 1)) {
-            if (!DatumGetBool(ResultDatum(0, 2)))
-                ereport(ERROR, (errcode(NW_IDEMPOTENCY_MISMATCH),
-                                errmsg("idempotency key was already used with other parameters"),
-                                errdetail("A purchase with this key was made for another phone number or currency.")));
-            JsonText(&json, "number_id", ResultText(0, 1));
-            JsonText(&json, "phone_number", ResultText(0, 4));
-            JsonText(&json, "status", ResultText(0, 3));
-            JsonText(&json, "amount", ResultText(0, 7));
-            JsonText(&json, "currency", ResultText(0, 5));
-            JsonText(&json, "balance_after", ResultText(0, 8));
-            JsonInt(&json, "transaction_id", DatumGetInt64(ResultDatum(0, 6)));
-            JsonBool(&json, "replayed", true);
-            return FinishJson(&json);
-        }
-        if (!ResultIsNull(0, 9))
-            RaiseRateLimited(DatumGetTimestampTz(ResultDatum(0, 9)), now);
-    }
-
-    Datum phone_value = CStringGetTextDatum(phone);
-    if (!wallet.sufficient) {
-        // A held number is reported before missing funds (DESIGN §2's order).
-        Execute(&held_number, &phone_value, nullptr, false, 1, SPI_OK_SELECT);
-        if (SPI_processed > 0)
-            RaiseNumberHeld(phone);
-        ereport(ERROR, (errcode(NW_INSUFFICIENT_BALANCE), errmsg("insufficient balance"),
-                        errdetail("The %s balance is %s; the number costs %s.", currency, NumericText(wallet.balance),
-                                  NumericText(cost))));
-    }
-
-    Datum values[8] = {UUIDPGetDatum(user_id),        phone_value,
+    const TimestampTz now = GetCurrentStatementStartTimestamp();
+    const bool limited = max_purchases_per_hour > 0;
+    Datum values[9] = {UUIDPGetDatum(user_id),
+                       CStringGetTextDatum(phone),
                        display_name ? CStringGetTextDatum(display_name) : (Datum) 0,
                        cost,
-                       CStringGetTextDatum(currency), CStringGetTextDatum(ProviderName()),
+                       CStringGetTextDatum(currency),
+                       CStringGetTextDatum(ProviderName()),
                        key ? CStringGetTextDatum(key) : (Datum) 0,
-                       UUIDPGetDatum(&wallet.id)};
-    char nulls[9] = "        ";
+                       TimestampTzGetDatum(now - USECS_PER_HOUR),
+                       Int64GetDatum(limited ? max_purchases_per_hour - 1 : 0)};
+    char nulls[10] = "         ";
     if (display_name == nullptr)
         nulls[2] = 'n';
     if (key == nullptr)
         nulls[6] = 'n';
-    Execute(&reserve, values, nulls, false, 0, SPI_OK_SELECT);
+    if (!limited)
+        nulls[7] = 'n';
+    Execute(&reserve_in_one, values, nulls, false, 0, SPI_OK_SELECT);
     if (SPI_processed == 0)
-        RaiseNumberHeld(phone);
+        ereport(ERROR, (errcode(NW_INSUFFICIENT_BALANCE), errmsg("insufficient balance"),
+                        errdetail("The user has no wallet yet."), errhint("Credit the wallet first.")));
+    LockedWallet wallet;
+    memcpy(&wallet.id, DatumGetUUIDP(ResultDatum(0, 1)), sizeof wallet.id);
+    wallet.found = true;
+    wallet.balance = ResultDatum(0, 3);
+    wallet.sufficient = DatumGetBool(ResultDatum(0, 4));
+    Datum phone_value = values[1];
 
-    JsonText(&json, "number_id", ResultText(0, 1));
-    JsonText(&json, "phone_number", phone);
-    JsonText(&json, "status", "pending");
-    JsonText(&json, "amount", NumericText(cost));
-    JsonText(&json, "currency", currency);
-    JsonText(&json, "balance_after", ResultText(0, 3));
-    JsonInt(&json, "transaction_id", DatumGetInt64(ResultDatum(0, 2)));
-    JsonBool(&json, "replayed", false);
-    return FinishJson(&json);
+    if (!DatumGetBool(ResultDatum(0, 2))) {
+        // The lock waited for a purchase that committed after our snapshot:
+        // check again with fresh snapshots (the lock is still ours).
+        if (key != nullptr || limited) {
+            Datum check_values[6] = {values[0], values[6], phone_value, values[4], values[7], values[8]};
+            char check_nulls[7] = "      ";
+            check_nulls[1] = nulls[6];
+            check_nulls[4] = nulls[7];
+            Execute(&purchase_checks, check_values, check_nulls, false, 1, SPI_OK_SELECT);
+            if (AnswerChecks(&json, 1, 9, now))
+                return FinishJson(&json);
+        }
+        if (!wallet.sufficient)
+            RaiseFundsShort(phone, &phone_value, currency, wallet.balance, cost);
+        Datum reserve_values[8] = {values[0], phone_value, values[2], cost, values[4], values[5], values[6],
+                                   UUIDPGetDatum(&wallet.id)};
+        char reserve_nulls[9] = "        ";
+        reserve_nulls[2] = nulls[2];
+        reserve_nulls[6] = nulls[6];
+        Execute(&reserve, reserve_values, reserve_nulls, false, 0, SPI_OK_SELECT);
+        if (SPI_processed == 0)
+            RaiseNumberHeld(phone);
+        return ReservedJson(&json, ResultText(0, 1), phone, cost, currency, ResultText(0, 3),
+                            DatumGetInt64(ResultDatum(0, 2)));
+    }
+    if (AnswerChecks(&json, 5, 13, now))
+        return FinishJson(&json);
+    if (!wallet.sufficient)
+        RaiseFundsShort(phone, &phone_value, currency, wallet.balance, cost);
+    if (ResultIsNull(0, 14))
+        RaiseNumberHeld(phone);
+    return ReservedJson(&json, ResultText(0, 14), phone, cost, currency, ResultText(0, 16),
+                        DatumGetInt64(ResultDatum(0, 15)));
 }
 
 static Datum ConfirmPurchase(FunctionCallInfo fcinfo)

@@ -202,6 +202,10 @@ CREATE FUNCTION @extschema@.renew_due_numbers(p_limit integer DEFAULT 100)
 RETURNS jsonb AS 'MODULE_PATHNAME', 'nw_renew_due_numbers'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
+-- Internal to purchase_number (see reserve_in_one in purchase_functions.cpp).
+CREATE FUNCTION @extschema@.snapshot_sees(p_xmin xid) RETURNS boolean
+AS 'MODULE_PATHNAME', 'nw_snapshot_sees' LANGUAGE C VOLATILE;
+
 -- Proves the C++/PostgreSQL guard (superuser only); see boundary_selftest.cpp.
 CREATE FUNCTION @extschema@.boundary_selftest(p_kind text)
 RETURNS text AS 'MODULE_PATHNAME', 'nw_boundary_selftest' LANGUAGE C VOLATILE;
