@@ -84,7 +84,10 @@ char *RequiredCurrencyArg(FunctionCallInfo fcinfo, int n, const char *name)
 void Execute(Statement *statement, Datum *values, const char *nulls, bool read_only, long count, int expected)
 {
     if (statement->plan == nullptr) {
-        SPIPlanPtr plan = SPI_prepare(statement->sql, statement->nargs, statement->argtypes);
+        // Generic plans: every statement is a keyed lookup whose best plan does
+        // not depend on the values, and custom plans would re-plan each call.
+        SPIPlanPtr plan = SPI_prepare_cursor(statement->sql, statement->nargs, statement->argtypes,
+                                             CURSOR_OPT_GENERIC_PLAN);
         if (plan == nullptr)
             elog(ERROR, "could not prepare number_wallet statement: %s", SPI_result_code_string(SPI_result));
         if (SPI_keepplan(plan) != 0)

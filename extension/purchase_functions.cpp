@@ -17,29 +17,17 @@ namespace nw {
 
 #define HELD_PREDICATE "(status IN ('pending', 'active') OR (status = 'released' AND provider_released_at IS NULL))"
 
-// After the wallet lock (a fresh snapshot, so it sees what the lock waited
-// for): the idempotent original, if any, and the rate limit's edge, i.e. the
-// max-th newest reservation of the last hour (reading at most max index entries).
-static Statement purchase_checks = {
-    "SELECT k.id, k.same, k.status, k.phone_number, k.currency, k.tid, k.amount, k.balance_after,"
-    "       (SELECT r.created_at FROM number_wallet.business_numbers r"
-    "         WHERE r.user_id = $1 AND r.created_at > $5 ORDER BY r.created_at DESC OFFSET $6 LIMIT 1)"
-    "  FROM (SELECT 1) one LEFT JOIN LATERAL ("
-    "    SELECT n.id, n.phone_number = $3 AND n.currency = $4 AS same, n.status, n.phone_number, n.currency,"
-    "           t.id AS tid, t.amount, t.balance_after"
-    "      FROM number_wallet.business_numbers n"
-    "      JOIN number_wallet.transactions t ON t.number_id = n.id AND t.kind = 'purchase'"
-    "     WHERE n.user_id = $1 AND n.idempotency_key = $2) k ON true",
-    6, {UUIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID}, nullptr};
-
 // The whole reservation in one statement, for the usual case. It locks the
 // wallet, and if the locked row version was committed before this statement's
 // snapshot (snapshot_sees), the snapshot already holds every earlier purchase
 // of the user (each one updates the wallet), so the idempotency and rate-limit
 // checks below are exact and the number row, the debit and its ledger row are
 // written at once. If the lock had to wait for a transaction that committed
-// after the snapshot, nothing is written (fresh = false) and the caller goes on
-// with statements that take fresh snapshots, still holding the lock.
+// after the snapshot, nothing is written (fresh = false) and the caller runs
+// the statement once more, holding the lock, with a snapshot that sees it.
+// ON CONFLICT on the held-number index: a concurrent reservation of the same
+// number (by another user, whose wallet lock we do not share) waits for that
+// transaction and then yields no row, which is NW002, never 23505.
 static Statement reserve_in_one = {
     "WITH w AS ("
     "  SELECT id, user_id, xmin, CASE WHEN $5 = 'USD' THEN balance_usd ELSE balance_inr END AS balance"
@@ -82,31 +70,6 @@ static Statement reserve_in_one = {
 static Statement held_number = {
     "SELECT id FROM number_wallet.business_numbers WHERE phone_number = $1 AND " HELD_PREDICATE, 1, {TEXTOID},
     nullptr};
-
-// The reservation in one statement: the pending number, the debit and its
-// ledger row. ON CONFLICT on the held-number index: a concurrent reservation
-// of the same number (by another user, whose wallet lock we do not share)
-// waits for that transaction and then yields no row, which is NW002, never 23505.
-static Statement reserve = {
-    "WITH n AS ("
-    "  INSERT INTO number_wallet.business_numbers"
-    "    (user_id, phone_number, display_name, monthly_cost, currency, provider, idempotency_key)"
-    "  VALUES ($1, $2, $3, $4, $5, $6, $7)"
-    "  ON CONFLICT (phone_number) WHERE " HELD_PREDICATE " DO NOTHING RETURNING id),"
-    " w AS ("
-    "  UPDATE number_wallet.wallets"
-    "     SET balance_usd = balance_usd - CASE WHEN $5 = 'USD' THEN $4 ELSE 0 END,"
-    "         balance_inr = balance_inr - CASE WHEN $5 = 'INR' THEN $4 ELSE 0 END,"
-    "         updated_at = statement_timestamp()"
-    "   WHERE id = $8 AND EXISTS (SELECT 1 FROM n)"
-    "   RETURNING id, user_id, CASE WHEN $5 = 'USD' THEN balance_usd ELSE balance_inr END AS balance),"
-    " t AS ("
-    "  INSERT INTO number_wallet.transactions"
-    "    (wallet_id, user_id, type, kind, amount, currency, balance_after, description, number_id)"
-    "  SELECT w.id, w.user_id, 'DEBIT', 'purchase', $4, $5, w.balance, 'Phone number purchase: ' || $2, n.id"
-    "    FROM w, n RETURNING id, balance_after)"
-    "SELECT n.id, t.id, t.balance_after FROM n, t",
-    8, {UUIDOID, TEXTOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID}, nullptr};
 
 // pending -> active in one statement; the row lock it takes orders it against
 // fail_purchase. No row: not pending (a replay, NW004 or NW003, decided after).
@@ -254,45 +217,24 @@ static Datum PurchaseNumber(FunctionCallInfo fcinfo)
     if (!limited)
         nulls[7] = 'n';
     Execute(&reserve_in_one, values, nulls, false, 0, SPI_OK_SELECT);
+    if (SPI_processed == 1 && !DatumGetBool(ResultDatum(0, 2))) {
+        // The lock waited for a purchase that committed after our snapshot, so
+        // nothing was written. The lock is ours now: the same statement again
+        // takes a snapshot that sees everything up to it.
+        Execute(&reserve_in_one, values, nulls, false, 0, SPI_OK_SELECT);
+        if (SPI_processed == 1 && !DatumGetBool(ResultDatum(0, 2)))
+            elog(ERROR, "wallet row changed under its lock");
+    }
     if (SPI_processed == 0)
         ereport(ERROR, (errcode(NW_INSUFFICIENT_BALANCE), errmsg("insufficient balance"),
                         errdetail("The user has no wallet yet."), errhint("Credit the wallet first.")));
-    LockedWallet wallet;
-    memcpy(&wallet.id, DatumGetUUIDP(ResultDatum(0, 1)), sizeof wallet.id);
-    wallet.found = true;
-    wallet.balance = ResultDatum(0, 3);
-    wallet.sufficient = DatumGetBool(ResultDatum(0, 4));
+    const Datum balance = ResultDatum(0, 3);
+    const bool sufficient = DatumGetBool(ResultDatum(0, 4));
     Datum phone_value = values[1];
-
-    if (!DatumGetBool(ResultDatum(0, 2))) {
-        // The lock waited for a purchase that committed after our snapshot:
-        // check again with fresh snapshots (the lock is still ours).
-        if (key != nullptr || limited) {
-            Datum check_values[6] = {values[0], values[6], phone_value, values[4], values[7], values[8]};
-            char check_nulls[7] = "      ";
-            check_nulls[1] = nulls[6];
-            check_nulls[4] = nulls[7];
-            Execute(&purchase_checks, check_values, check_nulls, false, 1, SPI_OK_SELECT);
-            if (AnswerChecks(&json, 1, 9, now))
-                return FinishJson(&json);
-        }
-        if (!wallet.sufficient)
-            RaiseFundsShort(phone, &phone_value, currency, wallet.balance, cost);
-        Datum reserve_values[8] = {values[0], phone_value, values[2], cost, values[4], values[5], values[6],
-                                   UUIDPGetDatum(&wallet.id)};
-        char reserve_nulls[9] = "        ";
-        reserve_nulls[2] = nulls[2];
-        reserve_nulls[6] = nulls[6];
-        Execute(&reserve, reserve_values, reserve_nulls, false, 0, SPI_OK_SELECT);
-        if (SPI_processed == 0)
-            RaiseNumberHeld(phone);
-        return ReservedJson(&json, ResultText(0, 1), phone, cost, currency, ResultText(0, 3),
-                            DatumGetInt64(ResultDatum(0, 2)));
-    }
     if (AnswerChecks(&json, 5, 13, now))
         return FinishJson(&json);
-    if (!wallet.sufficient)
-        RaiseFundsShort(phone, &phone_value, currency, wallet.balance, cost);
+    if (!sufficient)
+        RaiseFundsShort(phone, &phone_value, currency, balance, cost);
     if (ResultIsNull(0, 14))
         RaiseNumberHeld(phone);
     return ReservedJson(&json, ResultText(0, 14), phone, cost, currency, ResultText(0, 16),
