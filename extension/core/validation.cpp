@@ -35,6 +35,11 @@ bool CountCodePoints(std::string_view text, std::size_t *count, bool allow_newli
         for (std::size_t k = 1; k < len; ++k)
             if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80)
                 return false;
+        // Strict UTF-8: no over-long 3- and 4-byte forms, no surrogates, nothing above U+10FFFF.
+        const auto second = len > 1 ? static_cast<unsigned char>(text[i + 1]) : 0;
+        if ((c == 0xE0 && second < 0xA0) || (c == 0xED && second > 0x9F) || (c == 0xF0 && second < 0x90) ||
+            (c == 0xF4 && second > 0x8F))
+            return false;
         i += len;
         ++n;
     }
