@@ -59,7 +59,7 @@ test:
 
 # Long runs (issue 4 and 5); short versions of stress and fuzz run in `make test`.
 stress:
-	@test/stress/sql_stress.sh 120 8
+	@test/stress/run.sh
 
 fuzz:
 	@test/fuzz/run.sh
