@@ -1,58 +1,113 @@
-// libFuzzer target: shim/twilio/parse.hpp and errors.hpp on a response body.
-#include <cstddef>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
+// libFuzzer target: everything that reads a Twilio response (shim/twilio/parse.hpp,
+// errors.hpp, classify.hpp, retry.hpp's parseRetryAfter) on a fuzzed body.
+// The first byte picks the HTTP status (and the requested number) for
+// classifyBuyResponse; the whole input is also used as the body everywhere.
+// Invariants: only valid E.164 numbers / PN sids come out of the parsers; text
+// from Twilio reaches logs sanitised (printable ASCII, bounded); a purchase is
+// reported Bought only for a 2xx naming exactly the requested number; 4xx other
+// than 429 is Refused, 429 RateLimited, 5xx Unknown (never "definitely not bought");
+// next_page_uri is followed only under this account.
 #include <string>
-#include <string_view>
 
+#include "fuzz_common.hpp"
+#include "twilio/classify.hpp"
 #include "twilio/encoding.hpp"
 #include "twilio/errors.hpp"
 #include "twilio/parse.hpp"
+#include "twilio/retry.hpp"
+
+using fuzz::Fail;
+using fuzz::PrintableAscii;
 
 namespace {
-void Fail(const char *what) {
-    std::fprintf(stderr, "invariant violated: %s\n", what);
-    std::abort();
-}
-bool Printable(std::string_view s) {
-    for (unsigned char c : s)
-        if (c < 0x20 || c > 0x7e) return false;
-    return true;
-}
 const char kAccount[] = "AC0123456789abcdef0123456789abcdef";
+const char kRequested[] = "+14155550100";
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     using namespace nw::twilio;
-    const std::string_view body(reinterpret_cast<const char *>(data), size);
+    const std::string_view body = fuzz::AsView(data, size);
 
     if (auto r = parseAvailableNumbers(body); r.isOk()) {
         for (const auto &n : r.value())
-            if (!isValidE164(n.phoneNumber)) Fail("parseAvailableNumbers returned a non-E.164 number");
+            if (!isValidE164(n.phoneNumber)) Fail("parseAvailableNumbers returned a non-E.164 number", body);
     }
     if (auto r = parseOwnedNumber(body); r.isOk()) {
-        if (!isValidNumberSid(r.value().sid)) Fail("parseOwnedNumber returned a bad sid");
-        if (!isValidE164(r.value().phoneNumber)) Fail("parseOwnedNumber returned a non-E.164 number");
+        if (!isValidNumberSid(r.value().sid)) Fail("parseOwnedNumber returned a bad sid", body);
+        if (!isValidE164(r.value().phoneNumber)) Fail("parseOwnedNumber returned a non-E.164 number", body);
     }
     if (auto r = parseOwnedPage(body); r.isOk()) {
-        for (const auto &n : r.value().numbers) (void)findExact(r.value().numbers, n.phoneNumber);
-        if (r.value().nextPageUri) (void)isSafeNextPageUri(*r.value().nextPageUri, kAccount);
+        for (const auto &n : r.value().numbers) {
+            if (!isValidNumberSid(n.sid) || !isValidE164(n.phoneNumber)) Fail("parseOwnedPage returned a bad entry", body);
+            const auto found = findExact(r.value().numbers, n.phoneNumber);
+            if (!found || found->phoneNumber != n.phoneNumber) Fail("findExact missed a listed number", body);
+        }
+        if (const auto &next = r.value().nextPageUri) {
+            if (next->empty()) Fail("parseOwnedPage returned an empty next_page_uri", body);
+            if (isSafeNextPageUri(*next, kAccount)) {
+                const std::string prefix = std::string("/2010-04-01/Accounts/") + kAccount + "/";
+                if (next->rfind(prefix, 0) != 0 || next->find("/..") != std::string::npos || !PrintableAscii(*next) ||
+                    next->find_first_of(" #\\") != std::string::npos)
+                    Fail("isSafeNextPageUri accepted an unsafe uri", *next);
+            }
+        }
     }
-    (void)isSafeNextPageUri(body, kAccount);
+    if (isSafeNextPageUri(body, kAccount) && (body.find("/..") != std::string_view::npos || !PrintableAscii(body)))
+        Fail("isSafeNextPageUri accepted an unsafe uri", body);
 
     for (int status : {400, 404, 429, 500}) {
         TwilioError e = parseTwilioError(status, body);
-        if (e.httpStatus != status) Fail("parseTwilioError lost the status");
-        if (!Printable(e.message) || e.message.size() > 300) Fail("parseTwilioError message not sanitised");
+        if (e.httpStatus != status) Fail("parseTwilioError lost the status", body);
+        if (e.twilioCode < 0 || e.twilioCode >= 1000000) Fail("parseTwilioError code out of range", body);
+        if (!PrintableAscii(e.message) || e.message.size() > 300) Fail("parseTwilioError message not sanitised", body);
+        if (!PrintableAscii(e.moreInfo) || e.moreInfo.size() > 200) Fail("parseTwilioError more_info not sanitised", body);
         (void)meaningOf(e.twilioCode);
-        (void)formatTwilioError(e);
+        if (!PrintableAscii(formatTwilioError(e))) Fail("formatTwilioError output not printable", body);
         Error err = httpError("fuzz", status, body);
+        if (err.kind != ErrorKind::HttpStatus || err.httpStatus != status) Fail("httpError kind/status", body);
         (void)toString(err.kind);
     }
     const std::string s = sanitizeText(body);
-    if (!Printable(s) || s.size() > 300) Fail("sanitizeText output not printable/bounded");
+    if (!PrintableAscii(s) || s.size() > 300) Fail("sanitizeText output not printable/bounded", body);
     const std::string s10 = sanitizeText(body, 10);
-    if (!Printable(s10) || s10.size() > 10) Fail("sanitizeText(maxLen=10) output not bounded");
+    if (!PrintableAscii(s10) || s10.size() > 10) Fail("sanitizeText(maxLen=10) output not bounded", body);
+
+    // Retry-After header values.
+    if (const auto ra = parseRetryAfter(body)) {
+        if (*ra < 0 || *ra > 86400L * 365) Fail("parseRetryAfter out of range", body);
+        RetryPolicy policy;
+        const long d = retryDelayMs(policy, 1, ra, 12345u);
+        if (d < 0 || d > policy.maxRetryAfterMs) Fail("retryDelayMs out of range", body);
+    }
+
+    // One purchase exchange. The status comes from the first byte.
+    static const long kStatuses[] = {200, 201, 202, 204, 299, 301, 400, 401, 404, 409, 429, 500, 502, 503, 100, 0};
+    HttpResponse resp;
+    resp.status = kStatuses[size ? data[0] % 16 : 0];
+    resp.body.assign(body.data(), body.size());
+    if (size > 1 && data[1] % 4 == 0) resp.retryAfterSeconds = data[1];
+    const BuyOutcome out = classifyBuyResponse(resp, kRequested);
+    if (const auto *b = std::get_if<Bought>(&out)) {
+        if (resp.status < 200 || resp.status >= 300) Fail("Bought from a non-2xx answer", body);
+        if (b->phoneNumber != kRequested) Fail("Bought a number that was not requested", body);
+        if (!isValidNumberSid(b->sid)) Fail("Bought with an invalid sid", body);
+    }
+    if (resp.status >= 500 && definitelyNotBought(out)) Fail("a 5xx was taken as definitely not bought", body);
+    if (resp.status >= 200 && resp.status < 300 && definitelyNotBought(out)) Fail("a 2xx was taken as not bought", body);
+    if (resp.status == 429 && !std::holds_alternative<RateLimited>(out)) Fail("429 not RateLimited", body);
+    if (resp.status >= 400 && resp.status < 500 && resp.status != 429 && !std::holds_alternative<Refused>(out))
+        Fail("4xx not Refused", body);
+    (void)describe(out);
+
+    // Encoders used for URLs sent to Twilio: percent-encoding leaves only unreserved characters.
+    const std::string pe = percentEncode(body);
+    for (char c : pe)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~' || c == '%'))
+            Fail("percentEncode left a reserved character", body);
+    (void)isValidCountry(body);
+    (void)isValidAreaCode(body);
+    (void)isValidContains(body);
+    (void)isValidAccountSid(body);
+    (void)isValidApiKeySid(body);
     return 0;
 }

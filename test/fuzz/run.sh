@@ -1,56 +1,102 @@
 #!/usr/bin/env bash
-# Builds and runs every libFuzzer target for a fixed time.
-#   test/fuzz/run.sh [SECONDS_PER_TARGET]   (default 60)
-#   test/fuzz/run.sh --short                (5 s per target)
-# Seeds come from test/fuzz/corpus/<name>/ and are copied to a temp dir, so
-# runs never grow the repository. Crashing inputs go to build/fuzz/crashes/.
+# Builds (test/fuzz/build.sh) and runs every libFuzzer target for a fixed time.
+#   test/fuzz/run.sh                       60 s per target (`make fuzz`)
+#   test/fuzz/run.sh --short               5 s per target (`make test`; ~30 s on 2 cores once built)
+#   test/fuzz/run.sh [--short|SECONDS] [TARGET...]
+# Environment: FUZZ_JOBS (targets run at once; default: number of CPUs, at most 4).
+#
+# Seeds: test/fuzz/corpus/<target>/ (read-only). What the fuzzer learns is kept in
+# build/fuzz/corpus/<target>/ (outside git) so later runs start from it.
+# A crash, sanitizer report or violated invariant leaves the input in
+# build/fuzz/crashes/<target>/ and the log next to it; reproduce with
+#   build/fuzz/fuzz_<target> build/fuzz/crashes/<target>/crash-<sha1>
+# Prints one line per target (executions, corpus size, verdict) and ends with
+# "N passed, N failed"; exits non-zero if any target failed.
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 SECONDS_PER_TARGET=60
 case "${1:-}" in
-    "") ;;
-    --short) SECONDS_PER_TARGET=5 ;;
-    *[!0-9]*) echo "usage: $0 [SECONDS_PER_TARGET|--short]" >&2; exit 2 ;;
-    *) SECONDS_PER_TARGET="$1" ;;
+    --short) SECONDS_PER_TARGET=5; shift ;;
+    ''|-*) ;;
+    *[!0-9]*) ;;
+    *) SECONDS_PER_TARGET="$1"; shift ;;
 esac
+ALL_TARGETS=(validation claims dotenv token jwt jwks twilio_parse phone query http)
+TARGETS=("$@")
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL_TARGETS[@]}")
 
-TARGETS=(validation claims jwt twilio_parse dotenv)
 OUT="$ROOT/build/fuzz"
-CRASHES="$OUT/crashes"
-mkdir -p "$CRASHES"
+if ! test/fuzz/build.sh "${TARGETS[@]}"; then
+    echo "run.sh: build failed"
+    echo "0 passed, ${#TARGETS[@]} failed"
+    exit 1
+fi
 
-test/fuzz/build.sh "${TARGETS[@]}" || { echo "run.sh: build failed" >&2; exit 1; }
+# Per-target libFuzzer options.
+options_of() {
+    case "$1" in
+        jwt)   echo "-max_len=12000" ;;  # past kMaxTokenBytes (8192): oversized tokens
+        token) echo "-max_len=10000" ;;
+        http)  echo "-max_len=8192" ;;
+        jwks)  echo "-max_len=8192" ;;
+        *)     echo "-max_len=4096" ;;
+    esac
+}
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/nw-fuzz.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+jobs="${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+[ "$jobs" -gt 4 ] && jobs=4
+LOGS="$OUT/logs"
+mkdir -p "$LOGS"
 
-passed=0; failed=0; summary=()
-for t in "${TARGETS[@]}"; do
-    corpus="$WORK/corpus_$t"; log="$WORK/$t.log"
-    mkdir -p "$corpus" "$CRASHES/$t"
-    [ -d "test/fuzz/corpus/$t" ] && cp -r "test/fuzz/corpus/$t/." "$corpus/"
-    echo "run.sh: fuzz_$t for ${SECONDS_PER_TARGET}s"
-    "$OUT/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$CRASHES/$t/" "$corpus" >"$log" 2>&1
+run_one() {  # target
+    local t="$1" work="$OUT/corpus/$1" crashes="$OUT/crashes/$1" rc
+    mkdir -p "$work" "$crashes"
+    # shellcheck disable=SC2046
+    "$OUT/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 -timeout=25 -rss_limit_mb=4096 \
+        -artifact_prefix="$crashes/" $(options_of "$t") "$work" "test/fuzz/corpus/$t" >"$LOGS/$t.log" 2>&1
     rc=$?
-    execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')"
-    execs="${execs:-?}"
-    if [ $rc -eq 0 ]; then
-        passed=$((passed + 1))
-        summary+=("$(printf '%-14s PASS  %12s execs' "$t" "$execs")")
-    else
-        failed=$((failed + 1))
-        cp "$log" "$CRASHES/$t/last.log"
-        summary+=("$(printf '%-14s FAIL  %12s execs  (exit %d, see %s)' "$t" "$execs" "$rc" "$CRASHES/$t/")")
-        echo "---- fuzz_$t failed (exit $rc); tail of log:"
-        grep -E 'ERROR|SUMMARY|invariant|ACCEPTED|runtime error|Test unit written|^Base64' "$log" | head -20
+    echo "$rc" >"$LOGS/$t.rc"
+    [ "$rc" -ne 0 ] && cp "$LOGS/$t.log" "$crashes/last.log"
+    return 0
+}
+
+echo "run.sh: ${#TARGETS[@]} targets, ${SECONDS_PER_TARGET}s each, $jobs at a time"
+running=0
+for t in "${TARGETS[@]}"; do
+    rm -f "$LOGS/$t.rc"
+    run_one "$t" &
+    running=$((running + 1))
+    if [ "$running" -ge "$jobs" ]; then
+        wait -n
+        running=$((running - 1))
     fi
 done
+wait
 
-echo
-echo "Executions per target (${SECONDS_PER_TARGET}s each):"
-printf '  %s\n' "${summary[@]}"
+passed=0; failed=0; total_execs=0
+printf '%-13s %-5s %12s %8s  %s\n' target verdict executions corpus note
+for t in "${TARGETS[@]}"; do
+    log="$LOGS/$t.log"
+    rc="$(cat "$LOGS/$t.rc" 2>/dev/null || echo 1)"
+    execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | tail -1 | grep -o '[0-9]*$')"
+    [ -z "$execs" ] && execs="$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#')"
+    execs="${execs:-0}"
+    total_execs=$((total_execs + execs))
+    corpus="$(find "$OUT/corpus/$t" -type f | wc -l)"
+    if [ "$rc" -eq 0 ]; then
+        passed=$((passed + 1))
+        printf '%-13s %-5s %12s %8s\n' "$t" PASS "$execs" "$corpus"
+    else
+        failed=$((failed + 1))
+        artifact="$(grep -o 'Test unit written to .*' "$log" | tail -1 | sed 's/Test unit written to //')"
+        printf '%-13s %-5s %12s %8s  exit %s; reproduce: build/fuzz/fuzz_%s %s\n' "$t" FAIL "$execs" "$corpus" "$rc" "$t" \
+            "${artifact#"$ROOT"/}"
+        grep -E 'INVARIANT|ERROR: (Address|Undefined|Leak)Sanitizer|ERROR: libFuzzer|runtime error|SUMMARY' "$log" |
+            head -5 | sed 's/^/    /'
+    fi
+done
+echo "total executions: $total_execs"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
