@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# upgrade_test.sh: ALTER EXTENSION number_wallet UPDATE from every earlier
+# version the project ships (sql/number_wallet--A--B.sql) to the default
+# version, on a database holding rows in every state and an end-user role:
+# the rows are untouched, the catalog equals a fresh CREATE EXTENSION's
+# (lib/catalog_fingerprint.sql: functions, privileges, RLS, triggers, indexes,
+# comments), and the functions keep working on the old rows.
+#
+# Uses PGHOST/PGPORT/PGUSER (a superuser) from the environment. Creates
+# databases nw_upgrade_*_$$ and one role (regress_nw_upgrade_$$) and drops
+# them at the end. Prints "ok - <check>" / "not ok - <check>" lines and a final
+# "N passed, N failed"; exits non-zero when a check failed.
+set -u
+source "$(dirname "$0")/lib/extension_db.sh"
+
+END_USER_ROLE=regress_nw_upgrade_$$
+FRESH_DB=nw_upgrade_fresh_$$
+databases=("$FRESH_DB")
+cleanup() {
+    local db
+    for db in "${databases[@]}"; do drop_database "$db"; done
+    "$PSQL" -X -q -d postgres -c "DROP ROLE IF EXISTS $END_USER_ROLE" >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+out=$(q postgres "CREATE ROLE $END_USER_ROLE NOLOGIN NOINHERIT")
+check_quiet "create an end-user role" $? "$out"
+
+latest=$(q postgres "SELECT default_version FROM pg_available_extensions WHERE name = 'number_wallet'")
+# Versions with an update path to the default one (every version ever released).
+mapfile -t old_versions < <(q postgres "SELECT source FROM pg_extension_update_paths('number_wallet')
+                                        WHERE target = '$latest' AND path IS NOT NULL ORDER BY source")
+check "number_wallet $latest has an update path from 1.0" "yes" \
+      "$(printf '%s\n' "${old_versions[@]}" | grep -qx '1.0' && echo yes || echo "no (${old_versions[*]:-none})")"
+
+# The reference: a fresh install of the default version, with the same end user.
+create_database "$FRESH_DB"
+out=$(q "$FRESH_DB" "CREATE EXTENSION number_wallet; SELECT number_wallet.grant_end_user('$END_USER_ROLE')")
+check_quiet "fresh CREATE EXTENSION number_wallet (version $latest)" $? "$out"
+
+for from in "${old_versions[@]}"; do
+    db=nw_upgrade_${from//./_}_$$
+    databases+=("$db")
+    create_database "$db"
+    out=$(q "$db" "CREATE EXTENSION number_wallet VERSION '$from'")
+    check_quiet "CREATE EXTENSION number_wallet VERSION '$from'" $? "$out"
+    check "the installed version is $from" "$from" \
+          "$(q "$db" "SELECT extversion FROM pg_extension WHERE extname = 'number_wallet'")"
+    write_sample_rows "$db" "$END_USER_ROLE"
+    before=$(money_state "$db")
+
+    out=$(q "$db" "ALTER EXTENSION number_wallet UPDATE")
+    check_quiet "ALTER EXTENSION number_wallet UPDATE ($from -> $latest)" $? "$out"
+    check "the installed version is $latest after the update" "$latest" \
+          "$(q "$db" "SELECT extversion FROM pg_extension WHERE extname = 'number_wallet'")"
+    check "the update left every row as it was ($from -> $latest)" "$before" "$(money_state "$db")"
+    check_same_catalog "the updated extension equals a fresh install of $latest" "$FRESH_DB" "$db"
+
+    out=$("$PSQL" -X -q -At -d "$db" -c "ALTER EXTENSION number_wallet UPDATE" 2>&1)
+    check "a second UPDATE is a no-op" "NOTICE:  version \"$latest\" of extension \"number_wallet\" is already installed" "$out"
+
+    check_usable "$db" "after the update from $from" "$END_USER_ROLE"
+done
+finish
