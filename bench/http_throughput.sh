@@ -3,19 +3,22 @@
 #  1. purchases/s through the shim (live mode against build/fake-twilio, every buy
 #     answered in 250 ms) against the same buyers buying straight from the fake:
 #     64 buyers (wrk: one thread, one connection, one user token each), each buying
-#     its own distinct numbers one after another; the fake is reset between phases.
+#     its own distinct numbers one after another; rounds alternate who goes first
+#     (the fake is reset and the numbers freed in the database between phases),
+#     medians compared.
 #  2. GET /api/wallet requests/s (wrk, user tokens) against pgbench running the
 #     shim's query (shim/db/statements.hpp kWallet) with -M prepared, same
 #     concurrency, same role; rounds alternate who goes first, medians compared.
 #  3. the shim's peak VmRSS while all of that runs, against 64 MB.
 # Exits 0 whatever the ratios (a benchmark, not a test); non-zero when setup fails.
-#   bench/http_throughput.sh [WALLET_SECONDS] [WALLET_CONNECTIONS] [WALLET_ROUNDS]   (default 8 16 2)
+#   bench/http_throughput.sh [WALLET_SECONDS] [WALLET_CONNECTIONS] [WALLET_ROUNDS] [BUY_ROUNDS]   (default 8 16 2 3)
 # DATABASE_POOL_SIZE, if set, is passed to the shim. Needs wrk (Debian package wrk).
 source "$(dirname "$0")/../scripts/lib.sh"
 cd "$PROJECT_DIR"
 wallet_seconds=${1:-8}
 wallet_conns=${2:-16}
 wallet_rounds=${3:-2}
+buy_rounds=${4:-3}
 buyers=64
 buy_delay_ms=250
 db=nw_bench_http
@@ -162,18 +165,41 @@ buy_phase() {
 sampler_pid=$!
 
 # ---- 1. purchases ----------------------------------------------------------------
-log "purchases: $buyers buyers x $per_buyer numbers, buys answered in $buy_delay_ms ms"
-buy_phase direct "$fake" "$W/direct.data" || die "the direct phase produced no result"
-direct=$RESULT
-curl -sf -X POST -d '' "$fake/__control/reset" >/dev/null || die "cannot reset the fake"
-c0=$(proc_ticks "$shim_pid"); read -r s0 i0 < <(sys_ticks)
-buy_phase shim "$shim" "$W/shim.data" || die "the shim phase produced no result"
-via_shim=$RESULT
-c1=$(proc_ticks "$shim_pid"); read -r s1 i1 < <(sys_ticks)
-peak_in_flight=$(curl -sf "$fake/__control/state" | jq -r .peakBuysInFlight)
-[ "$(field ok "$via_shim")" -gt 0 ] && [ "$(field ok "$direct")" -gt 0 ] || die "no purchase succeeded"
-buy_shim_cpu=$(awk -v c=$((c1 - c0)) -v hz="$clk_tck" -v s="$(field seconds "$via_shim")" 'BEGIN {printf "%.0f", 100 * c / hz / s}')
-buy_sys_busy=$(awk -v t=$((s1 - s0)) -v i=$((i1 - i0)) 'BEGIN {printf "%.0f", t ? 100 * (t - i) / t : 0}')
+# Rounds alternate who goes first; between phases the fake forgets what it sold
+# and the shim's numbers are released and deleted in the database, so every
+# round buys the same numbers again. Medians of the rates are compared.
+free_numbers() {
+  curl -sf -X POST -d '' "$fake/__control/reset" >/dev/null || die "cannot reset the fake"
+  psql -X -q -At -d "$db" -v ON_ERROR_STOP=1 -c "SELECT count(number_wallet.mark_provider_released(
+      (number_wallet.release_number(user_id, id)->>'number_id')::uuid))
+      FROM number_wallet.business_numbers WHERE status = 'active'" >/dev/null 2>"$W/psql.err" ||
+    die "cannot free the numbers: $(cat "$W/psql.err")"
+}
+log "purchases: $buyers buyers x $per_buyer numbers, buys answered in $buy_delay_ms ms, $buy_rounds rounds"
+direct_runs="" shim_runs="" buy_shim_cpu="" buy_sys_busy="" peak_in_flight=""
+shim_buy_round() {
+  local c0 c1 s0 s1 i0 i1
+  c0=$(proc_ticks "$shim_pid"); read -r s0 i0 < <(sys_ticks)
+  buy_phase shim "$shim" "$W/shim.data" || die "the shim phase produced no result"
+  c1=$(proc_ticks "$shim_pid"); read -r s1 i1 < <(sys_ticks)
+  [ "$(field ok "$RESULT")" -eq "$((buyers * per_buyer))" ] || die "the shim bought $(field ok "$RESULT") numbers"
+  shim_runs+="$(field rate "$RESULT")"$'\n'
+  buy_shim_cpu+="$(awk -v c=$((c1 - c0)) -v hz="$clk_tck" -v s="$(field seconds "$RESULT")" 'BEGIN {printf "%.0f%%", 100 * c / hz / s}') "
+  buy_sys_busy+="$(awk -v t=$((s1 - s0)) -v i=$((i1 - i0)) 'BEGIN {printf "%.0f%%", t ? 100 * (t - i) / t : 0}') "
+  peak_in_flight+="$(curl -sf "$fake/__control/state" | jq -r .peakBuysInFlight) "
+  free_numbers
+}
+direct_buy_round() {
+  buy_phase direct "$fake" "$W/direct.data" || die "the direct phase produced no result"
+  [ "$(field ok "$RESULT")" -eq "$((buyers * per_buyer))" ] || die "the fake sold $(field ok "$RESULT") numbers"
+  direct_runs+="$(field rate "$RESULT")"$'\n'
+  free_numbers
+}
+for r in $(seq 1 "$buy_rounds"); do
+  if [ $((r % 2)) = 1 ]; then direct_buy_round; shim_buy_round; else shim_buy_round; direct_buy_round; fi
+done
+shim_rate=$(printf '%s' "$shim_runs" | median)
+direct_rate=$(printf '%s' "$direct_runs" | median)
 
 # ---- 2. GET /api/wallet vs pgbench -----------------------------------------------
 head -n "$wallet_conns" "$W/tokens" >"$W/wallet.tokens"
@@ -225,24 +251,23 @@ read -r rss_kb max_threads < <(awk '$1 > r {r = $1} $2 > t {t = $2} END {print r
 row() {  # row NAME A B RATIO_EXPR TARGET_TEXT PASS(1/0)
   printf '%-44s %10s %10s %7s %9s  %s\n' "$1" "$2" "$3" "$4" "$5" "$([ "$6" = 1 ] && echo pass || echo FAIL)"
 }
-buy_ratio=$(awk -v a="$(field rate "$via_shim")" -v b="$(field rate "$direct")" 'BEGIN {printf "%.2f", a / b}')
+buy_ratio=$(awk -v a="$shim_rate" -v b="$direct_rate" 'BEGIN {printf "%.2f", a / b}')
 wallet_ratio=$(awk -v a="$http_rps" -v b="$pg_tps" 'BEGIN {printf "%.2f", a / b}')
 rss_mb=$(awk -v k="$rss_kb" 'BEGIN {printf "%.1f", k / 1024}')
 rss_ratio=$(awk -v m="$rss_mb" 'BEGIN {printf "%.2f", m / 64}')
 echo
 printf '%-44s %10s %10s %7s %9s  %s\n' measurement A B A/B target result
-row "purchases/s: shim (A) vs direct to fake (B)" "$(field rate "$via_shim")" "$(field rate "$direct")" "$buy_ratio" ">= 0.85" \
+row "purchases/s: shim (A) vs direct to fake (B)" "$(printf '%.1f' "$shim_rate")" "$(printf '%.1f' "$direct_rate")" "$buy_ratio" ">= 0.85" \
   "$(awk -v r="$buy_ratio" 'BEGIN {print (r >= 0.85)}')"
 row "wallet req/s: GET /api/wallet vs pgbench" "$(printf '%.0f' "$http_rps")" "$(printf '%.0f' "$pg_tps")" "$wallet_ratio" ">= 0.50" \
   "$(awk -v r="$wallet_ratio" 'BEGIN {print (r >= 0.5)}')"
 row "shim peak VmRSS MB (A) vs 64 MB (B)" "$rss_mb" "64" "$rss_ratio" "< 1.00" \
   "$(awk -v r="$rss_mb" 'BEGIN {print (r < 64)}')"
 echo
-echo "purchases: shim $(field ok "$via_shim") bought, $(field bad "$via_shim") refused in $(field seconds "$via_shim") s;" \
-  "direct $(field ok "$direct") bought, $(field bad "$direct") refused in $(field seconds "$direct") s;" \
-  "$buyers buyers x $per_buyer numbers, buys answered in $buy_delay_ms ms (ideal $(awk -v b="$buyers" -v d="$buy_delay_ms" 'BEGIN {printf "%.0f", b * 1000 / d}')/s)"
-echo "during shim purchases: shim CPU ${buy_shim_cpu}% of a core, machine ${buy_sys_busy}% busy, fake peak buys in flight $peak_in_flight;" \
-  "shim threads max $max_threads, DATABASE_POOL_SIZE ${DATABASE_POOL_SIZE:-16 (default)}"
+echo "purchase rounds (shim / direct, per s): $(printf '%s' "$shim_runs" | awk '{printf "%.1f ", $1}')/ $(printf '%s' "$direct_runs" | awk '{printf "%.1f ", $1}');" \
+  "$buyers buyers x $per_buyer numbers a round, buys answered in $buy_delay_ms ms (ideal $(awk -v b="$buyers" -v d="$buy_delay_ms" 'BEGIN {printf "%.0f", b * 1000 / d}')/s)"
+echo "during shim purchases: shim CPU (of a core) ${buy_shim_cpu}, machine busy ${buy_sys_busy}, fake peak buys in flight $peak_in_flight;" \
+  "shim threads max $max_threads, DATABASE_POOL_SIZE ${DATABASE_POOL_SIZE:-32 (default)}"
 echo "wallet rounds (wrk / pgbench): $(printf '%s' "$http_runs" | awk '{printf "%.0f ", $1}')/ $(printf '%s' "$pg_runs" | awk '{printf "%.0f ", $1}');" \
   "shim CPU/machine busy during wrk: $wallet_cpu"
 echo "machine: $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)), $(free -m | awk '/Mem:/ {printf "%.1f GiB", $2 / 1024}') memory, load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <thread>
 
+#include "http/listener.hpp"
 #include "http/reply.hpp"
 #include "http/request_checks.hpp"
 #include "http/routes.hpp"
@@ -95,7 +96,8 @@ int Serve(App &app)
 
     httplib::Server server;
     ConfigureServer(app, server);
-    if (!server.bind_to_port(app.config.bind_address.c_str(), app.config.port)) {
+    const int port = BindListener(server, app.config.bind_address, app.config.port);
+    if (port < 0) {
         log::Error("could not listen", {{"address", app.config.bind_address}, {"port", app.config.port}});
         return 1;
     }
@@ -130,7 +132,7 @@ int Serve(App &app)
     });
 
     log::Info("listening", {{"address", app.config.bind_address},
-                            {"port", app.config.port},
+                            {"port", port},
                             {"twilio", app.config.twilio_testing_mode ? "testing" : "live"}});
     server.listen_after_bind();
     // listen returned: either stop() ran or listening failed; make sure both threads end.

@@ -85,15 +85,25 @@ struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
+// Each thread keeps one easy handle, reset before every request: curl keeps
+// the connection cache (and the DNS and TLS session caches) in it, so a
+// thread's next request to Twilio reuses its kept-alive connection instead of
+// a new TCP and TLS handshake. (libcurl does not support sharing one
+// connection cache between concurrent threads through a share object.)
+CURL* threadHandle() {
+  thread_local std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
+  if (handle) curl_easy_reset(handle.get());
+  return handle.get();
+}
+
 HttpResponse perform(const Credentials& creds, const HttpRequest& req) {
   HttpResponse out;
-  std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
-  if (!handle) {
+  CURL* h = threadHandle();
+  if (!h) {
     out.failure = TransportFailure::NotSent;
     out.failureMessage = "could not create a curl handle";
     return out;
   }
-  CURL* h = handle.get();
   Exchange ex;
   char errbuf[CURL_ERROR_SIZE] = {0};
 
@@ -103,10 +113,23 @@ HttpResponse perform(const Credentials& creds, const HttpRequest& req) {
   if (req.method == "POST") raw = curl_slist_append(raw, "Content-Type: application/x-www-form-urlencoded");
   std::unique_ptr<curl_slist, SlistDeleter> headers(raw);
 
+  // The handle outlives this call: leave it no pointer into this frame.
+  struct ForgetFrame {
+    CURL* h;
+    ~ForgetFrame() {
+      curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+      curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+      curl_easy_setopt(h, CURLOPT_WRITEDATA, nullptr);
+      curl_easy_setopt(h, CURLOPT_HEADERDATA, nullptr);
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, nullptr);
+    }
+  } forget{h};
+
   long timeout = req.timeoutMs > 0 ? req.timeoutMs : 1;
   long connectTimeout = req.connectTimeoutMs > 0 ? std::min(req.connectTimeoutMs, timeout) : timeout;
 
   curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 1L);  // one host: one kept-alive connection per thread
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);  // required for timeouts in threaded programs

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "control_api.hpp"
+#include "http/listener.hpp"
 #include "shapes.hpp"
 #include "state.hpp"
 #include "twilio_api.hpp"
@@ -127,9 +128,7 @@ int main(int argc, char** argv) {
   fake_twilio::registerTwilioRoutes(server, state);
   fake_twilio::registerControlRoutes(server, state);
 
-  int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, static_cast<int>(port))
-                                                               ? static_cast<int>(port)
-                                                               : -1);
+  int bound = nw::http::BindListener(server, host, static_cast<int>(port));
   if (bound <= 0) {
     std::cerr << "fake-twilio: cannot bind " << host << ":" << port << "\n";
     return 1;
