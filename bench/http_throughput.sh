@@ -52,15 +52,6 @@ trap 'exit 130' INT TERM
 command -v wrk >/dev/null || install_missing_packages wrk
 for tool in wrk pgbench psql curl jq; do command -v "$tool" >/dev/null || die "$tool is missing"; done
 
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
-    (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-  done
-  return 1
-}
-
 # ---- database, role, wallets ----------------------------------------------------
 cluster_start >/dev/null || die "cannot start PostgreSQL"
 psql -X -q -d postgres -v ON_ERROR_STOP=1 >/dev/null 2>"$W/psql.err" <<SQL || die "$(cat "$W/psql.err")"
@@ -87,19 +78,20 @@ fake_port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$W/fake.log")
 [ -n "$fake_port" ] || die "fake-twilio did not start: $(cat "$W/fake.log")"
 fake=http://127.0.0.1:$fake_port
 
-shim_port=$(free_port) || die "no free port"
 (
   cd "$W"  # no .env from the checkout
-  exec env -i PATH="$PATH" PORT="$shim_port" \
+  exec env -i PATH="$PATH" PORT=0 \
     DATABASE_URL="postgresql://$role@127.0.0.1:$PGPORT/$db" \
     SUPABASE_JWT_SECRET="$secret" TWILIO_TESTING_MODE=false TWILIO_API_BASE="$fake" \
     TWILIO_ACCOUNT_SID="$tw_sid" TWILIO_AUTH_TOKEN="$tw_token" RECONCILE_INTERVAL_SECONDS=3600 \
     ${DATABASE_POOL_SIZE:+DATABASE_POOL_SIZE="$DATABASE_POOL_SIZE"} "$shim_bin" serve
 ) >"$W/shim.log" 2>&1 &
 shim_pid=$!
-shim=http://127.0.0.1:$shim_port
-for _ in $(seq 1 100); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "$shim/api/health" 2>/dev/null)" = 200 ] && break
+shim=""
+for _ in $(seq 1 100); do  # the shim binds a free port and logs it
+  shim_port=$(grep '"msg":"listening"' "$W/shim.log" 2>/dev/null | jq -r '.port // empty' 2>/dev/null || true)
+  shim=${shim_port:+http://127.0.0.1:$shim_port}
+  [ -n "$shim" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "$shim/api/health" 2>/dev/null)" = 200 ] && break
   kill -0 "$shim_pid" 2>/dev/null || break
   sleep 0.1
 done

@@ -27,7 +27,7 @@ Usage:
   number-wallet-shim --help       this text
 
 Configuration comes from the environment (a .env file in the working directory
-is read first): DATABASE_URL, PORT (8080), BIND_ADDRESS (127.0.0.1),
+is read first): DATABASE_URL, PORT (8080; 0 = any free port, logged), BIND_ADDRESS (127.0.0.1),
 DATABASE_POOL_SIZE (32), SUPABASE_JWT_SECRET (>= 32 bytes) and/or SUPABASE_JWKS
 (file or URL), SUPABASE_URL, ADMIN_API_KEY, TWILIO_TESTING_MODE (true),
 TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN or TWILIO_API_KEY + TWILIO_API_SECRET,

@@ -53,15 +53,6 @@ finish() {
     exit $?
 }
 
-free_port() {
-    local p i
-    for i in $(seq 1 200); do
-        p=$((20000 + RANDOM % 30000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    return 1
-}
-
 # ---- setup -----------------------------------------------------------------
 for tool in curl jq openssl psql; do
     command -v "$tool" >/dev/null || { not_ok "tool $tool is installed"; finish; }
@@ -75,19 +66,11 @@ out=$(q "CREATE EXTENSION number_wallet;
     { not_ok "create extension and shim role" "$out"; finish; }
 ok "database $DB with the extension and role $ROLE"
 
-FAKE_PORT=$(free_port)
-"$FAKE_BIN" --port "$FAKE_PORT" --timeout-sleep-ms 4000 >"$W/fake.log" 2>&1 &
-FAKE_PID=$!
-FAKE=http://127.0.0.1:$FAKE_PORT
-for _ in $(seq 1 100); do grep -q listening "$W/fake.log" && break; sleep 0.05; done
-grep -q listening "$W/fake.log" || { not_ok "fake Twilio starts" "$(cat "$W/fake.log")"; finish; }
+start_fake "$W/fake.log" --timeout-sleep-ms 4000 || { not_ok "fake Twilio starts" "$(cat "$W/fake.log")"; finish; }
 
-SHIM_PORT=$(free_port)
-BASE=http://127.0.0.1:$SHIM_PORT
 SHIM_ENV=(
     PATH="$PATH" HOME="${HOME:-/tmp}"
     DATABASE_URL="postgresql://$ROLE@127.0.0.1:$PGPORT/$DB"
-    PORT="$SHIM_PORT"
     SUPABASE_JWT_SECRET="$SECRET"
     ADMIN_API_KEY="$ADMIN_KEY"
     TWILIO_TESTING_MODE=false
@@ -104,17 +87,6 @@ SHIM_ENV=(
     CORS_ORIGINS="$CORS_ORIGIN"
 )
 
-start_shim() {
-    (cd "$W" && exec env -i "${SHIM_ENV[@]}" "$SHIM_BIN" serve) >>"$W/shim.log" 2>&1 &
-    SHIM_PID=$!
-    local i
-    for i in $(seq 1 150); do
-        if curl -s -o /dev/null --max-time 1 "$BASE/api/health"; then return 0; fi
-        kill -0 "$SHIM_PID" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
 # reconcile NAME: runs `number-wallet-shim reconcile` with the shim's environment; sets RC.
 RECONCILES=0
 reconcile() {
@@ -125,7 +97,7 @@ reconcile() {
 # token --sub UUID | --service [--anonymous]: a demo token from the binary (testing mode only).
 token() { (cd "$W" && env -i PATH="$PATH" TWILIO_TESTING_MODE=true SUPABASE_JWT_SECRET="$SECRET" "$SHIM_BIN" token "$@"); }
 
-start_shim || { not_ok "shim starts and answers /api/health" "$(tail -n 20 "$W/shim.log")"; finish; }
+start_shim "$W/shim.log" || { not_ok "shim starts and answers /api/health" "$(tail -n 20 "$W/shim.log")"; finish; }
 ok "shim starts (live mode against the fake Twilio) and answers /api/health"
 
 SERVICE=$(token --service)
@@ -541,7 +513,7 @@ check "kill -9 while the buy is in flight: the row is pending and the money rese
 for _ in $(seq 1 80); do [ "$(fake_state | jq .buysInFlight)" = 0 ] && break; sleep 0.05; done
 fake POST /__control/config '{"buyDelayMs":0}' >/dev/null
 check "kill -9: the fake finished the buy anyway (tagged with the row id)" "$UK_ID" "$(fake_owned "$PK" | cut -d' ' -f2)"
-if start_shim; then ok "shim restarts after kill -9"; else not_ok "shim restarts after kill -9" "$(tail -n 20 "$W/shim.log")"; finish; fi
+if start_shim "$W/shim.log"; then ok "shim restarts after kill -9"; else not_ok "shim restarts after kill -9" "$(tail -n 20 "$W/shim.log")"; finish; fi
 reconcile kill9-young
 check "reconcile leaves a young pending purchase alone (exit 0, still pending)" "0 pending" "$RC $(row_status "$UK_ID")"
 q "UPDATE number_wallet.business_numbers SET created_at = now() - interval '10 minutes' WHERE id = '$UK_ID'" >/dev/null

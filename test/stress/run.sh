@@ -122,15 +122,6 @@ finish() {
 
 now_ms() { date +%s%3N; }
 psql_() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
-free_port() {
-    local p i
-    for i in $(seq 1 200); do
-        p=$((20000 + RANDOM % 30000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-    done
-    return 1
-}
-
 # ---- set-up ----------------------------------------------------------------
 for tool in curl jq openssl psql g++ pg_config; do
     command -v "$tool" >/dev/null || { not_ok "tool $tool is installed"; finish; }
@@ -330,17 +321,6 @@ ROLE=nw_stress_shim_$$
 SECRET=stress-jwt-secret-$$-0123456789abcdefghijklmnopqrstuvwxyz
 PRICE=1.15
 
-start_shim() {
-    (cd "$W" && exec env -i "${SHIM_ENV[@]}" "$SHIM_BIN" serve) >>"$LOGS/shim.log" 2>&1 &
-    SHIM_PID=$!
-    local i
-    for i in $(seq 1 150); do
-        curl -s -o /dev/null --max-time 1 "$BASE/api/health" && return 0
-        kill -0 "$SHIM_PID" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
 token() { (cd "$W" && env -i PATH="$PATH" TWILIO_TESTING_MODE=true SUPABASE_JWT_SECRET="$SECRET" "$SHIM_BIN" token "$@"); }
 
 # http DIR METHOD PATH TOKEN [BODY] [curl args]: sets HS (status) and HB (body file).
@@ -427,17 +407,11 @@ scenario_shim_chaos() {
     psql_ -d "$SDB" -c "CREATE ROLE \"$ROLE\" LOGIN" -c "GRANT number_wallet_service TO \"$ROLE\"" >/dev/null ||
         { not_ok "shim-chaos: create the shim's role"; return; }
 
-    FAKE_PORT=$(free_port)
-    "$FAKE_BIN" --port "$FAKE_PORT" --buy-delay-ms 250 --timeout-sleep-ms 2500 >"$LOGS/fake.log" 2>&1 &
-    FAKE_PID=$!
-    FAKE=http://127.0.0.1:$FAKE_PORT
-    for i in $(seq 1 100); do grep -q listening "$LOGS/fake.log" && break; sleep 0.05; done
-    SHIM_PORT=$(free_port)
-    BASE=http://127.0.0.1:$SHIM_PORT
+    start_fake "$LOGS/fake.log" --buy-delay-ms 250 --timeout-sleep-ms 2500 ||
+        { not_ok "shim-chaos: the fake Twilio starts" "$(tail -n 5 "$LOGS/fake.log")"; return; }
     SHIM_ENV=(
         PATH="$PATH" HOME="${HOME:-/tmp}"
         DATABASE_URL="postgresql://$ROLE@127.0.0.1:$PGPORT/$SDB?connect_timeout=3"
-        PORT="$SHIM_PORT"
         SUPABASE_JWT_SECRET="$SECRET"
         TWILIO_TESTING_MODE=false
         TWILIO_API_BASE="$FAKE"
@@ -448,7 +422,7 @@ scenario_shim_chaos() {
         RECONCILE_INTERVAL_SECONDS=4
         RECONCILE_PENDING_AFTER_SECONDS=60
     )
-    start_shim || { not_ok "shim-chaos: the shim starts" "$(tail -n 5 "$LOGS/shim.log")"; return; }
+    start_shim "$LOGS/shim.log" || { not_ok "shim-chaos: the shim starts" "$(tail -n 5 "$LOGS/shim.log")"; return; }
     SERVICE=$(token --service --ttl 3600)
     USER_IDS=() USER_TOKENS=()
     for i in $(seq 0 $((USERS - 1))); do
@@ -485,7 +459,7 @@ scenario_shim_chaos() {
             kill -9 "$SHIM_PID" 2>/dev/null; wait "$SHIM_PID" 2>/dev/null
             kills=$((kills + 1))
             sleep "0.$((RANDOM % 8))"
-            start_shim || { not_ok "shim-chaos: the shim restarts after kill -9" "$(tail -n 5 "$LOGS/shim.log")"; break; }
+            start_shim "$LOGS/shim.log" || { not_ok "shim-chaos: the shim restarts after kill -9" "$(tail -n 5 "$LOGS/shim.log")"; break; }
         elif [ $r -lt 70 ]; then
             target=$(printf '+1415555%04d' $((100 + RANDOM % PHONES)))
             mode=${buy_modes[$((RANDOM % ${#buy_modes[@]}))]}
@@ -511,7 +485,7 @@ scenario_shim_chaos() {
         fi
     done
     wait "${wpids[@]}"
-    kill -0 "$SHIM_PID" 2>/dev/null || start_shim
+    kill -0 "$SHIM_PID" 2>/dev/null || start_shim "$LOGS/shim.log"
     local healthy; healthy=$(curl -s --max-time 5 "$BASE/api/health" | jq -r .status 2>/dev/null)
     check "shim-chaos: after the faults the shim answers /api/health ok" ok "$healthy"
     # Stop the shim, let the fake finish what it was doing, clear the injected failures.

@@ -1,5 +1,6 @@
-# Helpers for test/e2e/shim_test.sh (sourced; bash only).
-# Reporting, HTTP calls, JWT signing, the fake Twilio's control API and psql.
+# Helpers for test/e2e/shim_test.sh and test/stress/run.sh (sourced; bash only).
+# Reporting, HTTP calls, JWT signing, starting the fake Twilio and the shim,
+# the fake's control API and psql.
 
 passed=0
 failed=0
@@ -77,6 +78,41 @@ qpg() { psql -X -q -At -v ON_ERROR_STOP=1 -d postgres -c "$1" 2>&1; }
 balance() { q "SELECT coalesce((SELECT balance_usd::text FROM number_wallet.wallets WHERE user_id = '$1'), '0.00')"; }
 row_status() { q "SELECT status FROM number_wallet.business_numbers WHERE id = '$1'"; }
 row_sid() { q "SELECT coalesce(twilio_sid, '') FROM number_wallet.business_numbers WHERE id = '$1'"; }
+
+# ---- processes -------------------------------------------------------------
+# Both binaries bind a free port themselves (port 0) and say which: no race
+# between choosing a port and binding it.
+
+# start_fake LOG [FAKE ARGS...]: $FAKE_BIN on a free port; sets FAKE_PID and FAKE.
+start_fake() {
+    local log=$1 port i
+    shift
+    "$FAKE_BIN" --port 0 "$@" >"$log" 2>&1 &
+    FAKE_PID=$!
+    for i in $(seq 1 100); do grep -q '^listening on' "$log" && break; sleep 0.05; done
+    port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log" 2>/dev/null || true)
+    [ -n "$port" ] || return 1
+    FAKE=http://127.0.0.1:$port
+}
+
+# start_shim LOG: `$SHIM_BIN serve` from $W with SHIM_ENV, until /api/health
+# answers. The first start takes a free port and keeps it in SHIM_PORT, so a
+# restart (after kill -9, say) serves the same BASE. Sets SHIM_PID and BASE.
+start_shim() {
+    local log=$1 port i
+    (cd "$W" && exec env -i "${SHIM_ENV[@]}" PORT="${SHIM_PORT:-0}" "$SHIM_BIN" serve) >>"$log" 2>&1 &
+    SHIM_PID=$!
+    for i in $(seq 1 150); do
+        if [ -z "${SHIM_PORT:-}" ]; then
+            port=$(grep '"msg":"listening"' "$log" 2>/dev/null | tail -n 1 | jq -r '.port // empty' 2>/dev/null || true)
+            [ -n "$port" ] && SHIM_PORT=$port BASE=http://127.0.0.1:$port
+        fi
+        [ -n "${SHIM_PORT:-}" ] && curl -s -o /dev/null --max-time 1 "$BASE/api/health" && return 0
+        kill -0 "$SHIM_PID" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
 
 # ---- the fake Twilio ------------------------------------------------------
 fake() { # fake METHOD PATH [JSON]
