@@ -11,8 +11,9 @@
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-SHIM_BIN=$ROOT/build/number-wallet-shim
-FAKE_BIN=$ROOT/build/fake-twilio
+# NW_SHIM_BIN / NW_FAKE_TWILIO_BIN run other builds (test/fuzz/asan_e2e.sh's sanitized ones).
+SHIM_BIN=${NW_SHIM_BIN:-$ROOT/build/number-wallet-shim}
+FAKE_BIN=${NW_FAKE_TWILIO_BIN:-$ROOT/build/fake-twilio}
 # shellcheck source=lib/common.sh
 source "$ROOT/test/e2e/lib/common.sh"
 

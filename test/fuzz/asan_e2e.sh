@@ -13,9 +13,7 @@
 #  * CMakeLists.txt writes the shim to ${CMAKE_SOURCE_DIR}/build/, so CMake is
 #    pointed at build/asan/src, a tree of symlinks to the real sources; the
 #    binaries land in build/asan/src/build/ (objects in build/asan/cmake/);
-#  * shim_test.sh runs $ROOT/build/number-wallet-shim with ROOT taken from its
-#    own location, so a copy of test/e2e is run from build/asan/root/, whose
-#    build/ holds the sanitized binaries.
+#  * shim_test.sh is pointed at them with NW_SHIM_BIN and NW_FAKE_TWILIO_BIN.
 # Ends with "N passed, N failed" (the suite's checks, plus one for clean logs).
 set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -41,12 +39,8 @@ env -u MAKEFLAGS -u MFLAGS cmake --build "$ASAN/cmake" -j"$(nproc 2>/dev/null ||
     >"$ASAN/build.log" 2>&1 ||
     { tail -40 "$ASAN/build.log"; echo "asan_e2e.sh: build failed"; echo "0 passed, 1 failed"; exit 1; }
 
-# A private root for shim_test.sh: its own copy of test/e2e, our binaries in build/.
-RUN_ROOT="$ASAN/root"
-rm -rf "$RUN_ROOT"
-mkdir -p "$RUN_ROOT/test" "$RUN_ROOT/build" "$ASAN/tmp"
-cp -r "$ROOT/test/e2e" "$RUN_ROOT/test/e2e"
-cp "$SRC/build/number-wallet-shim" "$SRC/build/fake-twilio" "$RUN_ROOT/build/"
+rm -rf "$ASAN/root"  # a copy of the tree older versions of this script ran from
+mkdir -p "$ASAN/tmp"
 rm -rf "$ASAN/tmp"/nw_e2e.* "$ASAN/unit.log"
 
 # shim_test.sh starts the shim with `env -i`, so ASAN_OPTIONS cannot reach it;
@@ -64,7 +58,8 @@ fi
 
 echo "asan_e2e.sh: test/e2e/shim_test.sh against the sanitized shim"
 started=$(date +%s)
-NW_E2E_KEEP_LOGS=1 TMPDIR="$ASAN/tmp" bash "$RUN_ROOT/test/e2e/shim_test.sh" | tee "$ASAN/e2e.out"
+NW_E2E_KEEP_LOGS=1 TMPDIR="$ASAN/tmp" NW_SHIM_BIN="$SRC/build/number-wallet-shim" \
+    NW_FAKE_TWILIO_BIN="$SRC/build/fake-twilio" bash "$ROOT/test/e2e/shim_test.sh" | tee "$ASAN/e2e.out"
 e2e_rc=${PIPESTATUS[0]}
 echo "asan_e2e.sh: suite took $(($(date +%s) - started)) s, exit $e2e_rc"
 
