@@ -15,7 +15,7 @@ NW_PG_PORT=${NW_PG_PORT:-54329}
 
 if [ "$(id -u)" -eq 0 ]; then
   SUDO=""
-  AS_PG=(runuser -u postgres --)
+  AS_PG=(runuser -u postgres -- env --chdir=/)  # postgres cannot enter a checkout under /root
   PG_SUPERUSER=postgres
   CLUSTER_DIR=${NW_CLUSTER_DIR:-/var/tmp/number_wallet-$(printf '%s' "$PROJECT_DIR" | md5sum | cut -c1-12)}
 else
