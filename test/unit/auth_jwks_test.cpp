@@ -307,6 +307,21 @@ TEST_F(AuthJwks, UnsupportedKeysAreSkipped) {
     EXPECT_TRUE(v.verify_token(sign(ec2_.get(), "ES256", "good", user_claims())).ok());
 }
 
+TEST_F(AuthJwks, MalformedRsaKeysAreSkipped) {
+    const json good = rsa_jwk(rsa_.get(), "rsa-1");
+    json even_n = good;
+    std::string n = *detail::base64url_decode(good["n"].get<std::string>());
+    n.back() = static_cast<char>(n.back() & ~1);
+    even_n["n"] = base64url_encode(n);
+    json e_one = good;
+    e_one["e"] = base64url_encode(std::string(1, '\x01'));
+    json e_even = good;
+    e_even["e"] = base64url_encode(std::string(1, '\x04'));
+    const auto set = detail::parse_jwks(jwks({even_n, e_one, e_even, good}));
+    ASSERT_EQ(set.keys.size(), 1u);
+    EXPECT_EQ(set.skipped, 3u);
+}
+
 TEST_F(AuthJwks, KeysWithoutOptionalMembersAreUsable) {
     json bare = ec_jwk(ec1_.get(), "x");
     bare.erase("alg");
