@@ -145,6 +145,10 @@ bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res)
     // cpp-httplib 0.11.4 would answer Range itself (and has a known memory bug there).
     if (req.has_header("Range")) {
         Refuse(res, Error(416, "INVALID_REQUEST", "range requests are not supported"));
+        // httplib applies the parsed ranges to any routed answer, this refusal
+        // included (a body of `{"` was sent, found by fuzz_http). The Request
+        // is httplib's own non-const object, handed to handlers as const.
+        const_cast<httplib::Request &>(req).ranges.clear();
         return true;
     }
     // A CORS preflight needs no token.
