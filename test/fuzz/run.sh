@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Builds (test/fuzz/build.sh) and runs every libFuzzer target for a fixed time.
 #   test/fuzz/run.sh                       60 s per target (`make fuzz`)
-#   test/fuzz/run.sh --short               5 s per target (`make test`; ~30 s on 2 cores once built)
+#   test/fuzz/run.sh --short               5 s per target (`make test`; ~30 s on 2 cores once built),
+#                                          from a fixed seed (NW_FUZZ_SEED, default 1) so that a CI
+#                                          run explores the same inputs each time; long runs take a
+#                                          random seed (libFuzzer logs it: "INFO: Seed: N")
 #   test/fuzz/run.sh [--short|SECONDS] [TARGET...]
 # Environment: FUZZ_JOBS (targets run at once; default: number of CPUs, at most 4).
 #
@@ -17,8 +20,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 
 SECONDS_PER_TARGET=60
+SEED_OPTION=()
 case "${1:-}" in
-    --short) SECONDS_PER_TARGET=5; shift ;;
+    --short) SECONDS_PER_TARGET=5; SEED_OPTION=(-seed="${NW_FUZZ_SEED:-1}"); shift ;;
     ''|-*) ;;
     *[!0-9]*) ;;
     *) SECONDS_PER_TARGET="$1"; shift ;;
@@ -54,7 +58,7 @@ run_one() {  # target
     local t="$1" work="$OUT/corpus/$1" crashes="$OUT/crashes/$1" rc
     mkdir -p "$work" "$crashes"
     # shellcheck disable=SC2046
-    "$OUT/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" -print_final_stats=1 -timeout=25 -rss_limit_mb=4096 \
+    "$OUT/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" "${SEED_OPTION[@]}" -print_final_stats=1 -timeout=25 -rss_limit_mb=4096 \
         -artifact_prefix="$crashes/" $(options_of "$t") "$work" "test/fuzz/corpus/$t" >"$LOGS/$t.log" 2>&1
     rc=$?
     echo "$rc" >"$LOGS/$t.rc"
