@@ -230,11 +230,10 @@ static Datum PurchaseNumber(FunctionCallInfo fcinfo)
                         errdetail("The user has no wallet yet."), errhint("Credit the wallet first.")));
     const Datum balance = ResultDatum(0, 3);
     const bool sufficient = DatumGetBool(ResultDatum(0, 4));
-    Datum phone_value = values[1];
     if (AnswerChecks(&json, 5, 13, now))
         return FinishJson(&json);
     if (!sufficient)
-        RaiseFundsShort(phone, &phone_value, currency, balance, cost);
+        RaiseFundsShort(phone, &values[1], currency, balance, cost);
     if (ResultIsNull(0, 14))
         RaiseNumberHeld(phone);
     return ReservedJson(&json, ResultText(0, 14), phone, cost, currency, ResultText(0, 16),

@@ -40,7 +40,8 @@ std::optional<double> numeric_date(const nlohmann::json& payload, const char* na
     return value;
 }
 
-Failure check_times(const nlohmann::json& payload, const ClaimRules& rules) {
+// On success, *exp_out is the token's exp.
+Failure check_times(const nlohmann::json& payload, const ClaimRules& rules, double* exp_out) {
     bool ok = true;
     const auto now = static_cast<double>(rules.now);
     const auto leeway = static_cast<double>(rules.leeway);
@@ -50,6 +51,7 @@ Failure check_times(const nlohmann::json& payload, const ClaimRules& rules) {
     if (!exp) return Failure::MissingExpiry;  // libraries often skip a missing exp; we require it
     // RFC 7519 §4.1.4: not accepted on or after exp (plus leeway).
     if (now >= *exp + leeway) return Failure::Expired;
+    *exp_out = *exp;
 
     const auto nbf = numeric_date(payload, "nbf", ok);
     if (!ok) return Failure::BadClaims;
@@ -95,17 +97,17 @@ std::optional<std::string> canonical_uuid(std::string_view text) {
 }
 
 // First unix second at which check_times refuses the token: now >= exp + leeway.
-std::int64_t accept_until(const nlohmann::json& payload, const ClaimRules& rules) {
-    bool ok = true;
-    const double limit = std::ceil(*numeric_date(payload, "exp", ok) + static_cast<double>(rules.leeway));
+std::int64_t accept_until(double exp, const ClaimRules& rules) {
+    const double limit = std::ceil(exp + static_cast<double>(rules.leeway));
     if (limit >= 9.0e18) return std::numeric_limits<std::int64_t>::max();
     if (limit <= -9.0e18) return std::numeric_limits<std::int64_t>::min();
     return static_cast<std::int64_t>(limit);
 }
 
 AuthResult evaluate_claims(const nlohmann::json& payload, bool legacy_secret, const ClaimRules& rules) {
-    if (const Failure f = check_times(payload, rules); f != Failure::None) return AuthResult::fail(f);
-    const std::int64_t until = accept_until(payload, rules);
+    double exp = 0;
+    if (const Failure f = check_times(payload, rules, &exp); f != Failure::None) return AuthResult::fail(f);
+    const std::int64_t until = accept_until(exp, rules);
 
     std::string role;
     if (const auto it = payload.find("role"); it != payload.end()) {

@@ -92,20 +92,22 @@ class PrincipalCache {
     std::map<std::string, auth::Principal> entries_;
 };
 
-std::optional<auth::Principal> Authenticate(App &app, const std::string &header)
+// The verifier's verdict, from the cache when this header was verified before.
+auth::AuthResult Authenticate(App &app, const std::string &header)
 {
     static PrincipalCache cache;
-    if (header.empty() || header.size() > 8192)
-        return std::nullopt;
-    if (auto cached = cache.Find(header))
-        return cached;
-    const auth::AuthResult result = app.verifier->authenticate(header);
+    const bool cacheable = header.size() <= 8192;  // bounds what the cache holds
+    if (cacheable)
+        if (auto cached = cache.Find(header))
+            return auth::AuthResult::success(std::move(*cached));
+    auth::AuthResult result = app.verifier->authenticate(header);
     if (!result) {
         app.metrics.Inc("nw_auth_failures_total", "reason=\"" + std::string(auth::to_string(result.failure)) + "\"");
-        return std::nullopt;
+        return result;
     }
-    cache.Remember(header, *result.principal);
-    return result.principal;
+    if (cacheable)
+        cache.Remember(header, *result.principal);
+    return result;
 }
 
 }  // namespace
@@ -178,12 +180,13 @@ bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res)
     }
     // 401 (also for /metrics, and before a malformed path id is noticed).
     if (!IsPublic(req)) {
-        state.principal = Authenticate(app, req.get_header_value("Authorization"));
-        if (!state.principal) {
-            res.set_header("WWW-Authenticate", "Bearer");
+        auth::AuthResult result = Authenticate(app, req.get_header_value("Authorization"));
+        if (!result) {
+            res.set_header("WWW-Authenticate", auth::www_authenticate(result.failure));
             Refuse(res, Error(401, "UNAUTHORIZED", "a valid bearer token is required"));
             return true;
         }
+        state.principal = std::move(result.principal);
     }
     // 415: bodies are JSON.
     if (HasBodyMethod(req.method)) {

@@ -150,6 +150,9 @@ auth_401() { # NAME TOKEN [PATH]
 }
 auth_401 "401 without a token" ""
 auth_401 "401 for a garbage token" "not-a-jwt"
+check "a rejected token is told error=\"invalid_token\" (RFC 6750)" 'Bearer error="invalid_token"' "$(hdr WWW-Authenticate)"
+api GET /api/wallet ""
+check "a request without a token is told plain Bearer" "Bearer" "$(hdr WWW-Authenticate)"
 auth_401 "401 for a garbage three-part token" "aaa.bbb.ccc"
 auth_401 "401 for an expired token (exp 1 h ago, HS256, right secret)" \
     "$(jwt "$H256" "$(USER_CLAIMS "$AUTH_USER" $((NOW - 7200)) $((NOW - 3600)))" "$SECRET")"

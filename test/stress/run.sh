@@ -334,8 +334,18 @@ http() {
     HB=$dir/body
 }
 
+# pick_number STATUS: a random number in STATUS and its owner's index in
+# USER_IDS; sets the caller's id and ui, fails when there is none.
+pick_number() {
+    local owner
+    read -r id owner < <(psql_ -F ' ' -d "$SDB" -c "SELECT id, user_id FROM number_wallet.business_numbers WHERE status = '$1' ORDER BY random() LIMIT 1" 2>/dev/null)
+    [ -n "${id:-}" ] || return 1
+    for ((ui = 0; ui < USERS; ui++)); do [ "${USER_IDS[$ui]}" = "$owner" ] && return 0; done
+    return 1
+}
+
 shim_worker() {
-    local wid=$1 dir=$LOGS/shim-chaos/w$1 n=0 r u ui phone key amt id owner code body
+    local wid=$1 dir=$LOGS/shim-chaos/w$1 n=0 r u ui phone key amt id code body
     local tkey= tuser= tamt= pkey= puser= pphone= pui=
     mkdir -p "$dir"
     while [ "$(date +%s)" -lt "$SHIM_END" ]; do
@@ -368,18 +378,12 @@ shim_worker() {
             esac
         elif [ $r -lt 84 ]; then
             op=release
-            read -r id owner < <(psql_ -F ' ' -d "$SDB" -c "SELECT id, user_id FROM number_wallet.business_numbers WHERE status = 'active' ORDER BY random() LIMIT 1" 2>/dev/null)
-            [ -n "${id:-}" ] || continue
-            ui=0; while [ "${USER_IDS[$ui]}" != "$owner" ] && [ $ui -lt $USERS ]; do ui=$((ui + 1)); done
-            [ $ui -lt $USERS ] || continue
+            pick_number active || continue
             if [ $((RANDOM % 10)) = 0 ]; then op=release_wrong_user; ui=$(((ui + 1 + RANDOM % (USERS - 1)) % USERS)); fi
             http "$dir" DELETE "/api/numbers/$id/release" "${USER_TOKENS[$ui]}"
         elif [ $r -lt 92 ]; then
             op=release_replay
-            read -r id owner < <(psql_ -F ' ' -d "$SDB" -c "SELECT id, user_id FROM number_wallet.business_numbers WHERE status = 'released' ORDER BY random() LIMIT 1" 2>/dev/null)
-            [ -n "${id:-}" ] || continue
-            ui=0; while [ "${USER_IDS[$ui]}" != "$owner" ] && [ $ui -lt $USERS ]; do ui=$((ui + 1)); done
-            [ $ui -lt $USERS ] || continue
+            pick_number released || continue
             http "$dir" DELETE "/api/numbers/$id/release" "${USER_TOKENS[$ui]}"
             if [ "$HS" = 200 ] && ! jq -e '.replayed == true' "$HB" >/dev/null 2>&1; then
                 echo "shim,release replay not reported as replayed,$id $(tr -d ',\n' <"$HB" | cut -c1-200)" >>"$dir/client_violations.csv"
