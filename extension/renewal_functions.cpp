@@ -101,6 +101,23 @@ static Statement release_unpaid = {
     " WHERE id = $1",
     1, {UUIDOID}, nullptr};
 
+// The tables of the version the database runs. A new library serves older
+// versions' functions until ALTER EXTENSION ... UPDATE, but this one needs 1.2's
+// renewal_attempted_at: say so instead of failing on a missing column.
+static Statement extension_version = {
+    "SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'number_wallet'", 0, {}, nullptr};
+
+static void RequireVersion12(void)
+{
+    Execute(&extension_version, nullptr, nullptr, true, 1, SPI_OK_SELECT);
+    const char *version = SPI_processed == 1 ? ResultText(0, 1) : nullptr;
+    if (version != nullptr && (strcmp(version, "1.0") == 0 || strcmp(version, "1.1") == 0))
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("renew_due_numbers needs version 1.2 of extension number_wallet"),
+                        errdetail("This database runs version %s of the extension.", version),
+                        errhint("Run ALTER EXTENSION number_wallet UPDATE.")));
+}
+
 // A due number picked for this pass. `rank` is its place in the pass order.
 struct Candidate {
     pg_uuid_t number_id;
@@ -211,6 +228,7 @@ static Datum RenewDueNumbers(FunctionCallInfo fcinfo)
     // 1. The pass's numbers and their owners' wallets, locked. The lists are
     // allocated outside the SPI connection (SPI_palloc) to outlive it.
     SPI_connect();
+    RequireVersion12();
     Candidate *candidates = nullptr;
     int ncandidates = 0;
     Datum untried_values[2] = {TimestampTzGetDatum(now), Int32GetDatum(limit)};
