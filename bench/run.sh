@@ -9,3 +9,4 @@ cluster_start >/dev/null
 echo "== SQL purchase throughput (pgbench)"; bench/purchase_throughput.sh "${NW_BENCH_ROUNDS:-3}" 10 8
 echo; echo "== HTTP (wrk, fake Twilio at 250 ms a buy)"; bench/http_throughput.sh
 echo; echo "== backend memory over 100k calls, half failing"; bench/memory_flat.sh 100000
+echo; echo "== backend memory during one renewal pass over 20k numbers"; bench/renewal_memory.sh 20000

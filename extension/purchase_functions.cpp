@@ -73,10 +73,14 @@ static Statement held_number = {
 
 // pending -> active in one statement; the row lock it takes orders it against
 // fail_purchase. No row: not pending (a replay, NW004 or NW003, decided after).
+// The first billing period ends a month after the purchase counted in UTC, not
+// in the session's TimeZone (renewal_functions.cpp keeps later periods on the
+// same anchor).
 static Statement confirm_number = {
     "UPDATE number_wallet.business_numbers"
     "   SET status = 'active', twilio_sid = $2, purchase_date = statement_timestamp(),"
-    "       paid_until = statement_timestamp() + interval '1 month', refund_window_days = $3,"
+    "       paid_until = ((statement_timestamp() AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC',"
+    "       refund_window_days = $3,"
     "       updated_at = statement_timestamp()"
     " WHERE id = $1 AND status = 'pending' RETURNING purchase_date, paid_until",
     3, {UUIDOID, TEXTOID, INT4OID}, nullptr};

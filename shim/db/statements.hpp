@@ -44,7 +44,8 @@ inline const Statement kNumberByKey = {
 inline const Statement kSidHeld = {
     "sid_held", "SELECT 1 FROM number_wallet.business_numbers n WHERE n.twilio_sid = $1"
                 " AND (n.status IN ('pending', 'active') OR (n.status = 'released' AND n.provider_released_at IS NULL))"};
-// Own numbers, newest first, keyset-paginated by (created_at, id) of `before`.
+// Own numbers, newest first, keyset-paginated by (created_at, id) of `before`;
+// ORDER BY names the table's columns (n.created_at, n.id), not the text output.
 inline const Statement kListNumbers = {
     "list_numbers",
     "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n"
@@ -54,12 +55,15 @@ inline const Statement kListNumbers = {
     " ORDER BY n.created_at DESC, n.id DESC LIMIT $4::int"};
 inline const Statement kWallet = {
     "wallet", "SELECT balance_usd::text, balance_inr::text FROM number_wallet.wallets WHERE user_id = $1::uuid"};
+// Own ledger entries, newest first, keyset-paginated by id. ORDER BY names the
+// table's bigint column (t.id): a bare `id` would be the output column
+// id::text, sorting "9" above "89" and "99" above "100".
 inline const Statement kTransactions = {
     "transactions",
-    "SELECT id::text, type, kind, amount::text, currency, balance_after::text, description, number_id::text,"
-    "       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-    "  FROM number_wallet.transactions WHERE user_id = $1::uuid AND ($2::bigint IS NULL OR id < $2::bigint)"
-    " ORDER BY id DESC LIMIT $3::int"};
+    "SELECT t.id::text, t.type, t.kind, t.amount::text, t.currency, t.balance_after::text, t.description,"
+    "       t.number_id::text, to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+    "  FROM number_wallet.transactions t WHERE t.user_id = $1::uuid AND ($2::bigint IS NULL OR t.id < $2::bigint)"
+    " ORDER BY t.id DESC LIMIT $3::int"};
 
 // The reconciler's reads, always of this provider's rows only.
 inline const Statement kStalePending = {

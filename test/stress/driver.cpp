@@ -102,11 +102,14 @@ const Statement kStatements[] = {
      "(SELECT id, user_id, status, coalesce(twilio_sid, ''), (provider_released_at IS NOT NULL)::text "
      " FROM number_wallet.business_numbers ORDER BY id LIMIT 1) LIMIT 1"},
     {"renew", "SELECT r::text FROM number_wallet.renew_due_numbers($1::int) r"},
+    // A number falls due, and an hour passes for it (an unpaid one may be retried, and released after the grace).
     {"due",
-     "UPDATE number_wallet.business_numbers SET paid_until = statement_timestamp() - $1::interval "
+     "UPDATE number_wallet.business_numbers SET paid_until = statement_timestamp() - $1::interval, "
+     "renewal_attempted_at = renewal_attempted_at - interval '1 hour' "
      "WHERE id = (SELECT id FROM number_wallet.business_numbers WHERE status = 'active' ORDER BY random() LIMIT 1)"},
     {"due_user",
-     "UPDATE number_wallet.business_numbers SET paid_until = statement_timestamp() - $1::interval "
+     "UPDATE number_wallet.business_numbers SET paid_until = statement_timestamp() - $1::interval, "
+     "renewal_attempted_at = renewal_attempted_at - interval '1 hour' "
      "WHERE id = (SELECT id FROM number_wallet.business_numbers WHERE status = 'active' AND user_id = $2::uuid "
      "ORDER BY random() LIMIT 1)"},
     {"drain",

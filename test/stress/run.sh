@@ -481,8 +481,10 @@ scenario_shim_chaos() {
             fake_fail "{\"op\":\"release\",\"mode\":\"$mode\",\"sid\":\"$sid\",\"count\":1,\"retryAfter\":1,\"sleepMs\":2000}"
             modes[release:$mode]=$((${modes[release:$mode]:-0} + 1)); rules=$((rules + 1))
         else
-            # Renewals fall due (the shim's reconciler renews, or releases after the grace).
-            psql_ -d "$SDB" -c "UPDATE number_wallet.business_numbers SET paid_until = now() - interval '$([ $((RANDOM % 3)) = 0 ] && echo '10 days' || echo '1 hour')'
+            # Renewals fall due, and an hour passes for them (the shim's reconciler renews,
+            # retries an unpaid one, or releases it after the grace).
+            psql_ -d "$SDB" -c "UPDATE number_wallet.business_numbers SET paid_until = now() - interval '$([ $((RANDOM % 3)) = 0 ] && echo '10 days' || echo '1 hour')',
+                                        renewal_attempted_at = renewal_attempted_at - interval '1 hour'
                                  WHERE id IN (SELECT id FROM number_wallet.business_numbers WHERE status = 'active'
                                               AND ($((RANDOM % 2)) = 0 OR user_id = '${USER_IDS[$((USERS - 1))]}') ORDER BY random() LIMIT 2)" >/dev/null 2>&1 &&
                 dues=$((dues + 1))

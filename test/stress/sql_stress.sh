@@ -100,7 +100,8 @@ BEGIN
        ORDER BY provider_released_at IS NULL DESC, random() LIMIT 1;
       IF nid IS NULL THEN st := 'SKIP'; ELSE r := number_wallet.mark_provider_released(nid); END IF;
     ELSIF op = 'renew' THEN
-      UPDATE number_wallet.business_numbers SET paid_until = now() - make_interval(days => c % 10)
+      UPDATE number_wallet.business_numbers SET paid_until = now() - make_interval(days => c % 10),
+             renewal_attempted_at = renewal_attempted_at - interval '1 hour'
        WHERE id = (SELECT id FROM number_wallet.business_numbers WHERE status = 'active'
                     ORDER BY random() LIMIT 1);
       r := number_wallet.renew_due_numbers(10);

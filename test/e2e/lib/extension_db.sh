@@ -59,16 +59,30 @@ check_same_catalog() {
     not_ok "$1" "diff $2 $3:" "${lines[@]}"
 }
 
-# money_state DB: every row of every table of the extension's schema, hashed, with counts.
+# money_state DB [COLUMNS]: every row of every table of the extension's schema,
+# hashed, with counts. COLUMNS ("table.column ...", as table_columns prints
+# them) hashes only those columns, so an update that adds a column can still
+# show that it left every earlier value as it was.
 money_state() {
-    local table tables out=""
+    local table tables row out=""
     tables=$(q "$1" "SELECT string_agg(c.relname, ' ' ORDER BY c.relname) FROM pg_class c
                      WHERE c.relnamespace = 'number_wallet'::regnamespace AND c.relkind IN ('r', 'p')")
     for table in $tables; do
-        out+="$table $(q "$1" "SELECT count(*) || ' ' || md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), ''))
+        row="t::text"
+        if [ -n "${2:-}" ]; then
+            row="(SELECT jsonb_object_agg(e.key, e.value) FROM jsonb_each(to_jsonb(t)) e
+                   WHERE '$table.' || e.key = ANY (string_to_array('$2', ' ')))::text"
+        fi
+        out+="$table $(q "$1" "SELECT count(*) || ' ' || md5(coalesce(string_agg($row, ',' ORDER BY $row), ''))
                               FROM number_wallet.$table t")"$'\n'
     done
     printf '%s' "$out"
+}
+# table_columns DB: "table.column ..." of every table of the extension's schema.
+table_columns() {
+    q "$1" "SELECT string_agg(c.relname || '.' || a.attname, ' ' ORDER BY c.relname, a.attnum)
+              FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE c.relnamespace = 'number_wallet'::regnamespace AND c.relkind IN ('r', 'p')"
 }
 
 # write_sample_rows DB END_USER_ROLE: makes the role an end user and writes

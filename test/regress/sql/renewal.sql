@@ -11,24 +11,32 @@ SELECT number_wallet.renew_due_numbers();
 
 -- Due: gina pays a month; hank (balance 1.00) cannot and waits.
 UPDATE number_wallet.business_numbers SET paid_until = now() - interval '1 hour' WHERE id IN (:'g1', :'h1');
-SELECT paid_until AS g1_due FROM number_wallet.business_numbers WHERE id = :'g1' \gset
 SELECT number_wallet.renew_due_numbers();
-SELECT paid_until = :'g1_due'::timestamptz + interval '1 month' AS extended_one_month, renewal_unpaid_since
+-- (Periods stay anchored to the purchase: billing_periods.sql.)
+SELECT paid_until > now() AS paid_ahead,
+       paid_until = ((purchase_date AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC' AS anchored,
+       renewal_unpaid_since, renewal_attempted_at
   FROM number_wallet.business_numbers WHERE id = :'g1';
 SELECT type, kind, amount, balance_after, description LIKE 'Renewal: +14155552000 from %' AS described
   FROM number_wallet.transactions WHERE number_id = :'g1' ORDER BY id;
-SELECT status, renewal_unpaid_since IS NOT NULL AS marked_unpaid FROM number_wallet.business_numbers WHERE id = :'h1';
+SELECT status, renewal_unpaid_since IS NOT NULL AS marked_unpaid, renewal_attempted_at = renewal_unpaid_since AS attempted
+  FROM number_wallet.business_numbers WHERE id = :'h1';
 SELECT reason, phone_number FROM number_wallet.numbers_needing_intervention WHERE id = :'h1';
--- Another pass leaves the paid number alone and the unpaid one waiting.
+-- Another pass leaves the paid number alone, and the unpaid one too: it is
+-- retried at most hourly (renewal_fairness.sql).
 SELECT number_wallet.renew_due_numbers();
 
--- Once hank tops up, the next pass charges him.
+-- Once hank tops up, the next retry (an hour later) charges him.
 SELECT (number_wallet.wallet_credit(:hank, 5))->>'balance';
+UPDATE number_wallet.business_numbers SET renewal_attempted_at = renewal_attempted_at - interval '1 hour' WHERE id = :'h1';
 SELECT number_wallet.renew_due_numbers();
-SELECT status, renewal_unpaid_since FROM number_wallet.business_numbers WHERE id = :'h1';
+SELECT status, renewal_unpaid_since, renewal_attempted_at FROM number_wallet.business_numbers WHERE id = :'h1';
 
--- Far behind: one period per call, however many are owed.
-UPDATE number_wallet.business_numbers SET paid_until = now() - interval '3 months' WHERE id = :'g1';
+-- Far behind (as if bought four months ago and paid for one): one period per
+-- call, however many are owed.
+UPDATE number_wallet.business_numbers
+   SET purchase_date = purchase_date - interval '4 months', paid_until = paid_until - interval '4 months'
+ WHERE id = :'g1';
 SELECT number_wallet.renew_due_numbers();
 SELECT count(*) AS renewals_of_g1 FROM number_wallet.transactions WHERE number_id = :'g1' AND kind = 'renewal';
 SELECT paid_until < now() AS still_behind FROM number_wallet.business_numbers WHERE id = :'g1';
@@ -40,7 +48,8 @@ SELECT (number_wallet.update_wallet_balance_atomic((SELECT id FROM number_wallet
   FROM number_wallet.wallets WHERE user_id = :hank;
 UPDATE number_wallet.business_numbers SET paid_until = now() - interval '6 days' WHERE id = :'h2';
 SELECT number_wallet.renew_due_numbers() AS within_grace;
-UPDATE number_wallet.business_numbers SET paid_until = now() - interval '7 days 1 minute' WHERE id = :'h2';
+UPDATE number_wallet.business_numbers SET paid_until = now() - interval '7 days 1 minute',
+       renewal_attempted_at = renewal_attempted_at - interval '1 hour' WHERE id = :'h2';
 SELECT number_wallet.renew_due_numbers() AS grace_over;
 SELECT status, released_at IS NOT NULL AS released, provider_released_at, notes FROM number_wallet.business_numbers WHERE id = :'h2';
 SELECT kind, amount FROM number_wallet.transactions WHERE number_id = :'h2' ORDER BY id;
