@@ -93,18 +93,57 @@ extern "C" Datum nw_row_visible(PG_FUNCTION_ARGS)
 extern "C" {
 #include "utils/snapmgr.h"
 PG_FUNCTION_INFO_V1(nw_snapshot_sees);
+PG_FUNCTION_INFO_V1(nw_claimed_user);
+PG_FUNCTION_INFO_V1(nw_require_service);
 }
 
-// number_wallet.snapshot_sees(xmin): whether the running statement's snapshot
-// sees the transaction that wrote a row version (ours, or committed before
-// the snapshot). purchase_number uses it to know its snapshot is as fresh as
-// the wallet row it locked.
+// number_wallet.snapshot_sees(xmin): kept only so that a database still on
+// version 1.0 or 1.1 of the SQL script (whose purchase path no longer calls
+// it: 1.2 drops the function) finds its symbol. Service only. It compares raw
+// xmins, which freezing keeps: see reserve_in_one for why 1.2 compares ctids.
 extern "C" Datum nw_snapshot_sees(PG_FUNCTION_ARGS)
 {
+    nw::RequireService(nw::CurrentCaller(), "snapshot_sees");
     if (PG_ARGISNULL(0))
         PG_RETURN_BOOL(false);
     const TransactionId xid = DatumGetTransactionId(PG_GETARG_DATUM(0));
     if (TransactionIdIsCurrentTransactionId(xid))
         PG_RETURN_BOOL(true);
     PG_RETURN_BOOL(!XidInMVCCSnapshot(xid, GetActiveSnapshot()));
+}
+
+// number_wallet.claimed_user(): the user whose rows an end user may read, or
+// NULL. The row-level security policies compare user_id with
+// (SELECT number_wallet.claimed_user()): an uncorrelated subquery, so the
+// planner evaluates it once per statement (an initplan) and the comparison is
+// an index condition, where a per-row function of user_id could use no index.
+// NULL (no row matches) for anyone but a trusted end user: a member of
+// number_wallet_user that is not the service role, with a uuid `sub` claim.
+// The service role and superusers see every row through their own policy.
+extern "C" Datum nw_claimed_user(PG_FUNCTION_ARGS)
+{
+    const Oid outer = GetOuterUserId();
+    if (superuser_arg(outer) || nw::IsMember(outer, "number_wallet_service") ||
+        !nw::IsMember(outer, "number_wallet_user"))
+        PG_RETURN_NULL();
+    const nw::Caller caller = nw::CurrentCaller();
+    if (!caller.has_subject)
+        PG_RETURN_NULL();
+    pg_uuid_t *result = (pg_uuid_t *) palloc(sizeof(pg_uuid_t));
+    memcpy(result, &caller.subject, sizeof(pg_uuid_t));
+    PG_RETURN_UUID_P(result);
+}
+
+// number_wallet.require_service(function_name): the caller check of the
+// service-only functions written in SQL or PL/pgSQL (record_discrepancy,
+// resolve_discrepancy, wallet_reconcile), the same rule as RequireService:
+// a blanket GRANT of EXECUTE must not open them up (DESIGN §2 "Defence in depth").
+extern "C" Datum nw_require_service(PG_FUNCTION_ARGS)
+{
+    const char *name = PG_ARGISNULL(0) ? "number_wallet" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+    const Oid outer = GetOuterUserId();
+    if (!superuser_arg(outer) && !nw::IsMember(outer, "number_wallet_service"))
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for function %s", name),
+                        errhint("Only the service role (number_wallet_service) may call it.")));
+    PG_RETURN_VOID();
 }

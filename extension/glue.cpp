@@ -56,6 +56,14 @@ Datum RequiredAmountArg(FunctionCallInfo fcinfo, int n, const char *name, bool a
         if (refusal.refused)
             SetFailure(out, "22023", refusal.message.c_str(), "");
     });
+    if (!outcome.ok && allow_negative) {
+        // A signed amount (update_wallet_balance_atomic): negative debits, so
+        // "positive" would name the wrong rule; say what a signed amount needs.
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid %s", name),
+                        errdetail("The %s must be a non-zero amount (negative to debit, positive to credit) whose "
+                                  "magnitude is below 1000000000000, with at most two decimal places; got \"%s\" (%s).",
+                                  name, text, outcome.message)));
+    }
     if (!outcome.ok) {
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid %s", name),
                         errdetail("The %s must be a positive amount below 1000000000000 with at most two "
@@ -101,7 +109,7 @@ void Execute(Statement *statement, Datum *values, const char *nulls, bool read_o
 }
 
 void ExecuteMappingUniqueViolation(Statement *statement, Datum *values, const char *nulls, long count, int expected,
-                                   int sqlstate, const char *message)
+                                   const char *constraint, int sqlstate, const char *message)
 {
     MemoryContext context = CurrentMemoryContext;
     PG_TRY();
@@ -112,7 +120,8 @@ void ExecuteMappingUniqueViolation(Statement *statement, Datum *values, const ch
     {
         MemoryContextSwitchTo(context);
         ErrorData *error = CopyErrorData();
-        if (error->sqlerrcode != ERRCODE_UNIQUE_VIOLATION)
+        if (error->sqlerrcode != ERRCODE_UNIQUE_VIOLATION || error->constraint_name == nullptr ||
+            strcmp(error->constraint_name, constraint) != 0)
             PG_RE_THROW();
         // Re-raised at once: no database work continues after the caught error.
         FlushErrorState();

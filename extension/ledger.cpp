@@ -97,10 +97,10 @@ LedgerEntry ApplyToWallet(const pg_uuid_t *wallet_id, const char *currency, Datu
     return entry;
 }
 
-NumberEntry FindNumberEntry(const pg_uuid_t *number_id, const char *kind)
+NumberEntry FindNumberEntry(const pg_uuid_t *number_id, const char *kind, bool read_only)
 {
     Datum values[2] = {UUIDPGetDatum(number_id), CStringGetTextDatum(kind)};
-    Execute(&number_entry, values, nullptr, false, 1, SPI_OK_SELECT);
+    Execute(&number_entry, values, nullptr, read_only, 1, SPI_OK_SELECT);
     NumberEntry entry;
     memset(&entry, 0, sizeof entry);
     if (SPI_processed == 0)

@@ -44,7 +44,7 @@ struct NumberEntry {
 };
 
 // The number's ledger entry of `kind` (purchase, reversal or refund: at most one each).
-NumberEntry FindNumberEntry(const pg_uuid_t *number_id, const char *kind);
+NumberEntry FindNumberEntry(const pg_uuid_t *number_id, const char *kind, bool read_only = false);
 
 // Numeric helpers (glue side).
 Datum NumericNegate(Datum value);

@@ -43,10 +43,10 @@ static NumberRow ReadRow(void)
     return row;
 }
 
-NumberRow ReadNumber(const pg_uuid_t *number_id)
+NumberRow ReadNumber(const pg_uuid_t *number_id, bool read_only)
 {
     Datum values[1] = {UUIDPGetDatum(number_id)};
-    Execute(&read_number, values, nullptr, false, 1, SPI_OK_SELECT);
+    Execute(&read_number, values, nullptr, read_only, 1, SPI_OK_SELECT);
     return ReadRow();
 }
 

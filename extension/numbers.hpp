@@ -26,7 +26,9 @@ struct NumberRow {
 };
 
 // Reads the row without a lock (to learn its owner before locking the wallet).
-NumberRow ReadNumber(const pg_uuid_t *number_id);
+// read_only: run the read as a read-only SPI query (in the calling
+// statement's snapshot), for STABLE callers such as refund_quote.
+NumberRow ReadNumber(const pg_uuid_t *number_id, bool read_only = false);
 // SELECT ... FOR UPDATE: only after the owner's wallet is locked (lock order).
 NumberRow LockNumber(const pg_uuid_t *number_id);
 

@@ -76,10 +76,12 @@ struct Statement {
 // answers `expected` (SPI_OK_SELECT, SPI_OK_UPDATE_RETURNING, ...).
 void Execute(Statement *statement, Datum *values, const char *nulls, bool read_only, long count, int expected);
 
-// Execute, with a unique violation reported as `sqlstate` and `message`
-// instead of 23505 (the transaction aborts either way; nothing goes on after).
+// Execute, with a violation of the unique constraint or index named
+// `constraint` reported as `sqlstate` and `message` instead of 23505; any
+// other error, other unique violations included, is raised as it is (the
+// transaction aborts either way; nothing goes on after).
 void ExecuteMappingUniqueViolation(Statement *statement, Datum *values, const char *nulls, long count, int expected,
-                                   int sqlstate, const char *message);
+                                   const char *constraint, int sqlstate, const char *message);
 
 // Column accessors on the first result row (SPI_tuptable).
 bool ResultIsNull(int row, int column);

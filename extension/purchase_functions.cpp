@@ -18,21 +18,29 @@ namespace nw {
 #define HELD_PREDICATE "(status IN ('pending', 'active') OR (status = 'released' AND provider_released_at IS NULL))"
 
 // The whole reservation in one statement, for the usual case. It locks the
-// wallet, and if the locked row version was committed before this statement's
-// snapshot (snapshot_sees), the snapshot already holds every earlier purchase
+// wallet, and if the locked row version is the one this statement's snapshot
+// reads (fresh: same ctid), the snapshot already holds every earlier purchase
 // of the user (each one updates the wallet), so the idempotency and rate-limit
 // checks below are exact and the number row, the debit and its ledger row are
-// written at once. If the lock had to wait for a transaction that committed
-// after the snapshot, nothing is written (fresh = false) and the caller runs
-// the statement once more, holding the lock, with a snapshot that sees it.
+// written at once. If the lock had to wait for a transaction that updated the
+// wallet and committed after the snapshot, FOR UPDATE returns that newer
+// version (another ctid), nothing is written (fresh = false) and the caller
+// runs the statement once more, holding the lock, with a snapshot that sees it.
+// Freshness is decided by comparing the two row versions, never by xid
+// arithmetic on the row's xmin: the xmin system column is the raw xmin, which
+// freezing keeps, so a wallet untouched for 2^31 transactions would look "in
+// progress" to any snapshot and never fresh. An updated row never keeps its
+// ctid while the older version is still visible to someone (our snapshot).
 // ON CONFLICT on the held-number index: a concurrent reservation of the same
 // number (by another user, whose wallet lock we do not share) waits for that
 // transaction and then yields no row, which is NW002, never 23505.
 static Statement reserve_in_one = {
     "WITH w AS ("
-    "  SELECT id, user_id, xmin, CASE WHEN $5 = 'USD' THEN balance_usd ELSE balance_inr END AS balance"
+    "  SELECT id, user_id, ctid AS locked, CASE WHEN $5 = 'USD' THEN balance_usd ELSE balance_inr END AS balance"
     "    FROM number_wallet.wallets WHERE user_id = $1 FOR UPDATE),"
-    " f AS (SELECT w.*, number_wallet.snapshot_sees(w.xmin) AS fresh FROM w),"
+    " f AS (SELECT w.id, w.user_id, w.balance,"
+    "              w.locked IS NOT DISTINCT FROM (SELECT s.ctid FROM number_wallet.wallets s WHERE s.user_id = $1)"
+    "                AS fresh FROM w),"
     " k AS ("
     "  SELECT n.id, n.phone_number = $2 AND n.currency = $5 AS same, n.status, n.phone_number, n.currency,"
     "         t.id AS tid, t.amount, t.balance_after"
@@ -258,8 +266,10 @@ static Datum ConfirmPurchase(FunctionCallInfo fcinfo)
     JsonBegin(&json);
     SPI_connect();
     Datum values[3] = {UUIDPGetDatum(number_id), CStringGetTextDatum(sid), Int32GetDatum(refund_window_days)};
-    // A sid belongs to one number: the unique index's verdict is NW004, never 23505.
-    ExecuteMappingUniqueViolation(&confirm_number, values, nullptr, 0, SPI_OK_UPDATE_RETURNING, NW_INVALID_STATE,
+    // A sid belongs to one number: the sid index's verdict is NW004, never
+    // 23505. Any other unique violation is not about the sid and stays 23505.
+    ExecuteMappingUniqueViolation(&confirm_number, values, nullptr, 0, SPI_OK_UPDATE_RETURNING,
+                                  "business_numbers_twilio_sid_key", NW_INVALID_STATE,
                                   "provider sid is already recorded on another number");
     if (SPI_processed == 1) {
         JsonText(&json, "number_id", UuidText(number_id));

@@ -59,11 +59,14 @@ static Datum RefundQuote(FunctionCallInfo fcinfo)
     JsonObject json;
     JsonBegin(&json);
     SPI_connect();
-    NumberRow row = ReadNumber(number_id);
+    // refund_quote is STABLE: its reads are read-only SPI queries, so they run
+    // in the calling statement's snapshot (no new snapshot, no command counter
+    // increment) and one statement always gets one answer.
+    NumberRow row = ReadNumber(number_id, true);
     if (!row.found || !CallerMayActFor(caller, &row.user_id))
         RaiseNumberNotFound();
     const RefundVerdict verdict = Evaluate(row, at);
-    NumberEntry purchase = FindNumberEntry(number_id, "purchase");
+    NumberEntry purchase = FindNumberEntry(number_id, "purchase", true);
 
     JsonBool(&json, "eligible", verdict.eligible);
     JsonText(&json, "reason", RefundReasonName(verdict.reason));

@@ -75,6 +75,11 @@ SELECT nw_try(format('SELECT number_wallet.update_wallet_balance_atomic(%L, -100
                      (SELECT id FROM number_wallet.wallets WHERE user_id = :alice)));
 SELECT nw_try(format('SELECT number_wallet.update_wallet_balance_atomic(%L, 0, ''USD'')',
                      (SELECT id FROM number_wallet.wallets WHERE user_id = :alice)));
+-- A signed amount's errors name the signed rule (never "positive"): too many
+-- decimals, too large in magnitude.
+SELECT nw_try(format('SELECT number_wallet.update_wallet_balance_atomic(%L, %s, ''USD'')',
+                     (SELECT id FROM number_wallet.wallets WHERE user_id = :alice), v)) AS signed_refusal
+  FROM unnest(ARRAY['-1.005', '-1000000000000', '1000000000000']) v;
 SELECT nw_try($$SELECT number_wallet.update_wallet_balance_atomic('00000000-0000-0000-0000-000000000000', 1, 'USD')$$);
 SELECT nw_try($$SELECT number_wallet.update_wallet_balance_atomic(NULL, 1, 'USD')$$);
 
