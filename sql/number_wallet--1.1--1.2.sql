@@ -6,7 +6,7 @@
  */
 \echo Use "ALTER EXTENSION number_wallet UPDATE TO '1.2'" to load this file. \quit
 
--- ==== renewal fairness and billing periods (ext-b) ====
+-- ==== renewal fairness and billing periods ====
 -- renew_due_numbers picks the due numbers not tried since they fell due first,
 -- then the ones it left unpaid, least recently tried first, at most hourly
 -- (DESIGN §2 "Renewal fairness"); renewal_attempted_at records the last try.
@@ -26,7 +26,7 @@ COMMENT ON COLUMN @extschema@.business_numbers.paid_until IS
   'End of the paid period: purchase_date plus whole months in UTC, on the day of the month of the purchase '
   '(the last day in shorter months); renew_due_numbers extends it.';
 
--- ==== defence in depth, freshness, drop guard (ext-a) ====
+-- ==== defence in depth, freshness, drop guard ====
 --
 -- DESIGN §2 "Defence in depth": a role given everything by a blanket
 -- GRANT ALL ON ALL TABLES / ROUTINES / SEQUENCES IN SCHEMA number_wallet (as
