@@ -137,7 +137,7 @@ extern "C" Datum nw_claimed_user(PG_FUNCTION_ARGS)
 // number_wallet.require_service(function_name): the caller check of the
 // service-only functions written in SQL or PL/pgSQL (record_discrepancy,
 // resolve_discrepancy, wallet_reconcile), the same rule as RequireService:
-// a blanket GRANT of EXECUTE must not open them up (DESIGN §2 "Defence in depth").
+// a blanket GRANT of EXECUTE must not open them up (docs/sql-api.md "Defence in depth").
 extern "C" Datum nw_require_service(PG_FUNCTION_ARGS)
 {
     const char *name = PG_ARGISNULL(0) ? "number_wallet" : text_to_cstring(PG_GETARG_TEXT_PP(0));

@@ -1,4 +1,4 @@
-// Who is calling (DESIGN §2 "Who may call what").
+// Who is calling (docs/sql-api.md "Who may call what").
 //
 // The caller is the role in effect outside any SECURITY DEFINER frame
 // (GetOuterUserId(): the session user after SET ROLE). A superuser or a member

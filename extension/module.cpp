@@ -1,4 +1,4 @@
-// The number_wallet module: PG_MODULE_MAGIC and the GUCs of DESIGN §2.
+// The number_wallet module: PG_MODULE_MAGIC and the GUCs of docs/sql-api.md.
 #include "caller.hpp"
 
 extern "C" {

@@ -31,7 +31,7 @@ namespace nw {
 
 // --- errors ---------------------------------------------------------------
 
-// The contract's SQLSTATEs (DESIGN §2 "Errors").
+// The contract's SQLSTATEs (docs/sql-api.md "Errors").
 #define NW_INSUFFICIENT_BALANCE MAKE_SQLSTATE('N', 'W', '0', '0', '1')
 #define NW_NUMBER_HELD MAKE_SQLSTATE('N', 'W', '0', '0', '2')
 #define NW_NOT_FOUND MAKE_SQLSTATE('N', 'W', '0', '0', '3')
@@ -54,7 +54,7 @@ char *TextArg(FunctionCallInfo fcinfo, int n);
 pg_uuid_t *RequiredUuidArg(FunctionCallInfo fcinfo, int n, const char *name);
 char *RequiredTextArg(FunctionCallInfo fcinfo, int n, const char *name);
 
-// Validates a numeric argument as a money amount (DESIGN §2 "Input") and
+// Validates a numeric argument as a money amount (docs/sql-api.md "Input") and
 // returns it as a numeric Datum rounded to two decimals, with its minor units.
 Datum RequiredAmountArg(FunctionCallInfo fcinfo, int n, const char *name, bool allow_negative, int64 *cents);
 

@@ -1,5 +1,5 @@
 // purchase_number, confirm_purchase and fail_purchase: the reserve-then-settle
-// half of the purchase saga (DESIGN §1 and §2). The shim calls Twilio between
+// half of the purchase saga (docs/architecture.md). The shim calls Twilio between
 // purchase_number and confirm/fail, with no lock or connection held.
 #include "caller.hpp"
 #include "ledger.hpp"
@@ -169,7 +169,7 @@ static bool AnswerChecks(JsonObject *json, int first, int edge, TimestampTz now)
     return false;
 }
 
-// Funds are short: a held number is still reported first (DESIGN §2's order).
+// Funds are short: a held number is still reported first (the order documented in docs/sql-api.md).
 static void RaiseFundsShort(const char *phone, Datum *phone_value, const char *currency, Datum balance, Datum cost)
 {
     Execute(&held_number, phone_value, nullptr, false, 1, SPI_OK_SELECT);

@@ -1,4 +1,4 @@
-// refund_quote, release_number and mark_provider_released (DESIGN §2): the
+// refund_quote, release_number and mark_provider_released (docs/sql-api.md): the
 // release saga's database half and the one refund-window evaluation.
 #include "caller.hpp"
 #include "ledger.hpp"

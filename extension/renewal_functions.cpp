@@ -1,4 +1,4 @@
-// renew_due_numbers (DESIGN §2): the monthly charge of active numbers.
+// renew_due_numbers (docs/sql-api.md): the monthly charge of active numbers.
 //
 // The only function that locks several wallets in one transaction: it takes
 // them in ascending id order with SKIP LOCKED, so it never waits on (or
@@ -54,7 +54,7 @@ static Statement due_retry = {
     " ORDER BY n.renewal_attempted_at, n.paid_until LIMIT $2",
     3, {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID}, nullptr};
 
-// The wallets of the candidates, locked in ascending id order (DESIGN §1).
+// The wallets of the candidates, locked in ascending id order (docs/architecture.md "Lock order").
 static Statement lock_wallets = {
     "SELECT w.id, w.user_id FROM number_wallet.wallets w WHERE w.user_id = ANY ($1)"
     " ORDER BY w.id FOR UPDATE OF w SKIP LOCKED",
@@ -65,7 +65,7 @@ static Statement lock_number = {
     "  FROM number_wallet.business_numbers WHERE id = $1 FOR UPDATE",
     1, {UUIDOID}, nullptr};
 
-// Billing periods (DESIGN §2) are computed in UTC, whatever the session's
+// Billing periods (docs/sql-api.md) are computed in UTC, whatever the session's
 // TimeZone, and anchored to the purchase: period n ends at purchase_date + n
 // months, so a number bought on Jan 31 is paid until Feb 28 (29), Mar 31,
 // Apr 30, May 31 — never drifting to the 28th. The period paid_until closes is

@@ -1,4 +1,4 @@
-// wallet_credit and update_wallet_balance_atomic (DESIGN §2).
+// wallet_credit and update_wallet_balance_atomic (docs/sql-api.md).
 #include "caller.hpp"
 #include "ledger.hpp"
 

@@ -1,4 +1,4 @@
-/* sql/number_wallet--1.0.sql: the number_wallet extension, version 1.0 (DESIGN §2). */
+/* sql/number_wallet--1.0.sql: the number_wallet extension, version 1.0 (docs/sql-api.md). */
 \echo Use "CREATE EXTENSION number_wallet" to load this file. \quit
 
 -- Roles are cluster-wide: create them only if an earlier install did not.
@@ -144,7 +144,7 @@ ALTER TABLE @extschema@.transactions ENABLE ALWAYS TRIGGER transactions_append_o
 ALTER TABLE @extschema@.transactions ENABLE ALWAYS TRIGGER transactions_no_truncate;
 
 -- ---------------------------------------------------------------------------
--- Row visibility: the caller rules of DESIGN §2, in C (caller.cpp).
+-- Row visibility: the caller rules of docs/sql-api.md, in C (caller.cpp).
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION @extschema@.row_visible(p_user_id uuid) RETURNS boolean
@@ -288,7 +288,7 @@ BEGIN
 END
 $$;
 
--- Audits the invariants of DESIGN §1–§2 from the raw tables; empty when all is well.
+-- Audits the invariants of docs/architecture.md "Invariants" from the raw tables; empty when all is well.
 CREATE FUNCTION @extschema@.wallet_reconcile()
 RETURNS TABLE (kind text, wallet_id uuid, user_id uuid, number_id uuid, currency text,
                expected numeric, actual numeric, detail text)

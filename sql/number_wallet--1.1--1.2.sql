@@ -9,7 +9,7 @@
 -- ==== renewal fairness and billing periods ====
 -- renew_due_numbers picks the due numbers not tried since they fell due first,
 -- then the ones it left unpaid, least recently tried first, at most hourly
--- (DESIGN §2 "Renewal fairness"); renewal_attempted_at records the last try.
+-- (docs/sql-api.md "Renewal fairness"); renewal_attempted_at records the last try.
 ALTER TABLE @extschema@.business_numbers ADD COLUMN renewal_attempted_at timestamptz;
 COMMENT ON COLUMN @extschema@.business_numbers.renewal_attempted_at IS
   'When a renewal pass last found the funds short for the current period; NULL when not tried since it fell due. '
@@ -28,7 +28,7 @@ COMMENT ON COLUMN @extschema@.business_numbers.paid_until IS
 
 -- ==== defence in depth, freshness, drop guard ====
 --
--- DESIGN §2 "Defence in depth": a role given everything by a blanket
+-- docs/sql-api.md "Defence in depth": a role given everything by a blanket
 -- GRANT ALL ON ALL TABLES / ROUTINES / SEQUENCES IN SCHEMA number_wallet (as
 -- Supabase's guide for a custom schema does for anon and authenticated) gains
 -- nothing beyond what grant_end_user gives. Four layers, each enough alone for

@@ -1,4 +1,4 @@
-// The one boundary between C++ and PostgreSQL (DESIGN §6, style-anchors §3/§6).
+// The one boundary between C++ and PostgreSQL (docs/architecture.md, "The C++/PostgreSQL boundary").
 //
 // Rule: code that can throw runs only inside RunGuarded(); code that can
 // ereport(ERROR) (palloc, SPI, syscache, ...) runs only in the C-style glue,

@@ -1,4 +1,4 @@
-// The refund-window rule of DESIGN §2, as pure arithmetic on whole seconds, so
+// The refund-window rule of docs/sql-api.md, as pure arithmetic on whole seconds, so
 // refund_quote and release_number share one evaluation and the boundary
 // (exactly N days eligible, N days + 1 s not) is unit-tested.
 #pragma once

@@ -1,4 +1,4 @@
-// Input rules of DESIGN §2; see validation.hpp.
+// Input rules of docs/sql-api.md; see validation.hpp.
 #include "validation.hpp"
 
 #include <array>

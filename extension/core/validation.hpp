@@ -1,4 +1,4 @@
-// Input rules of DESIGN §2 "Input", as pure C++ (no PostgreSQL headers), so the
+// Input rules of docs/sql-api.md "Input", as pure C++ (no PostgreSQL headers), so the
 // extension and the shim apply exactly the same checks and the unit tests can
 // reach them without a server.
 #pragma once
@@ -12,7 +12,7 @@ namespace nw {
 // Money is integer minor units (cents, paise); never a double.
 using Cents = std::int64_t;
 
-// Amounts must be below 10^12 (DESIGN §2), so at most 10^14 - 1 minor units.
+// Amounts must be below 10^12 (docs/sql-api.md), so at most 10^14 - 1 minor units.
 constexpr Cents kMaxAmountCents = 100000000000000LL - 1;
 
 // Why a value was refused; the message is in PostgreSQL's errmsg style.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dump_restore_test.sh: pg_dump -Fc / pg_restore keeps every row of the
 # number_wallet extension and new rows can be written afterwards
-# (DESIGN §2, Rules: "Extension tables and their sequences are registered with
+# (docs/sql-api.md "Dump and restore": "Extension tables and their sequences are registered with
 # pg_extension_config_dump, so a pg_dump and restore keeps every row and new rows
 # can be written afterwards").
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# listing_order_test.sh: the paginated listings of the HTTP shim (DESIGN §3)
+# listing_order_test.sh: the paginated listings of the HTTP shim (docs/http-api.md)
 # return every row once, newest first, however the ids are spelled. Ledger
 # ids of one user cross 9 -> 10 and 99 -> 100 (and the user's ids have gaps:
 # two users' entries interleave), so an order on the ids' text would put 9

@@ -1,4 +1,4 @@
-// Input rules of DESIGN §2 (extension/core/validation.*).
+// Input rules of docs/sql-api.md (extension/core/validation.*).
 #include <gtest/gtest.h>
 
 #include "validation.hpp"

@@ -1,4 +1,4 @@
--- Billing periods (DESIGN §2): computed in UTC whatever the session's TimeZone,
+-- Billing periods (docs/sql-api.md): computed in UTC whatever the session's TimeZone,
 -- anchored to the day of the month of the purchase: bought on Jan 31 -> paid
 -- until Feb 28 (29 in a leap year) -> Mar 31 -> Apr 30 -> May 31.
 \set ida '''00000000-0000-0000-0000-0000000001da'''

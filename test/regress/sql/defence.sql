@@ -1,4 +1,4 @@
--- defence: DESIGN §2 "Defence in depth" tested with exactly Supabase's recipe
+-- defence: docs/sql-api.md "Defence in depth" tested with exactly Supabase's recipe
 -- for exposing a custom schema, row-level security an index can serve
 -- (claimed_user() in an initplan), and the smaller rules of version 1.2:
 -- refund_quote reads in its caller's snapshot (STABLE), the confirm's NW004

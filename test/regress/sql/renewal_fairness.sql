@@ -1,4 +1,4 @@
--- Renewal fairness (DESIGN §2): a pass takes due numbers never tried first,
+-- Renewal fairness (docs/sql-api.md): a pass takes due numbers never tried first,
 -- then the ones left unpaid, least recently tried first; an unpaid number is
 -- retried at most hourly; a backlog of unpaid numbers never keeps other due
 -- numbers from being charged in the next pass; the pass that first tries a

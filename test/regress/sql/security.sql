@@ -1,6 +1,6 @@
 -- security: who may call what, row-level security, privileges, search_path
 -- pinning, the append-only ledger and the C++/PostgreSQL boundary guard
--- (DESIGN §2 "Who may call what", §6).
+-- (docs/sql-api.md "Who may call what").
 --
 -- Self-contained: it uses its own users (5ec00000-…), phone numbers (+6499990…)
 -- and roles (regress_sec_*), so it runs alone or after the other suites in one

@@ -27,7 +27,7 @@ LANGUAGE sql AS $$
             ((number_wallet.purchase_number(p_user, p_phone, p_cost))->>'number_id')::uuid, p_sid)->>'number_id')::uuid
 $$;
 
--- The SQL contract's names and signatures (DESIGN §2): no rows = conforms.
+-- The SQL contract's names and signatures (docs/sql-api.md): no rows = conforms.
 WITH wanted(name, args, result) AS (VALUES
   ('wallet_credit', 'p_user_id uuid, p_amount numeric, p_currency text DEFAULT ''USD''::text, p_description text DEFAULT ''Top-up''::text, p_idempotency_key text DEFAULT NULL::text', 'jsonb'),
   ('update_wallet_balance_atomic', 'p_wallet_id uuid, p_amount numeric, p_currency text', 'number_wallet.wallets'),
