@@ -23,6 +23,10 @@ bool HasBodyMethod(const std::string &method) { return method == "POST"; }
 // taken for the next request.
 void Refuse(httplib::Response &res, const Reply &reply)
 {
+    // Without a Content-Length (411) or over the limit (413), where the body
+    // ends is not known or not worth reading: end the connection in any case.
+    if (reply.status == 411 || reply.status == 413)
+        CurrentConnection().close_after = true;
     for (const auto &[name, value] : reply.headers)
         res.set_header(name, value);
     SendJson(res, reply.status, reply.body);

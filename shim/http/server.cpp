@@ -37,6 +37,14 @@ void ConfigureServer(App &app, httplib::Server &server)
         return PreRoute(app, req, res) ? httplib::Server::HandlerResponse::Handled
                                        : httplib::Server::HandlerResponse::Unhandled;
     });
+    // `Expect: 100-continue` would make 0.11.4 invite the body before PreRoute
+    // runs: a method that is refused anyway is refused instead of invited.
+    server.set_expect_100_continue_handler([](const httplib::Request &req, httplib::Response &res) {
+        if (IsAllowedMethod(req.method))
+            return 100;
+        RefuseMethod(res);
+        return 405;
+    });
     // Every answer (httplib's own 400/414 too): end the connection when a body
     // was left unread or the request could not be parsed.
     server.set_post_routing_handler(DecideConnection);

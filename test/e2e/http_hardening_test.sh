@@ -178,6 +178,12 @@ for method in PRI PATCH TRACE CONNECT FOO; do
         "405 GET, HEAD, POST, DELETE, OPTIONS close" "$(raw_status) $(raw_header Allow) $(raw_header Connection)"
 done
 
+exchange 'PRI /api/health HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n'
+check "PRI with Expect: 100-continue: 405 at once, the body is never invited" "405 close" "$(raw_statuses) $(raw_header Connection)"
+exchange 'POST /api/wallet/topup HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n\r\n' "$SMUGGLED"
+check "POST without Content-Length: 411, connection closed, what follows is never answered" "411 close" \
+    "$(raw_statuses) $(raw_header Connection)"
+
 shim_hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$SHIM_PID/status"; }
 # endless_body NAME HEAD MODE: HEAD, then a body promising 1 GiB (MODE raw: bytes
 # without a length; chunked: 1 MiB chunks) written by a background writer for at
