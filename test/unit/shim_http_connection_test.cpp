@@ -7,13 +7,17 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "http/connection.hpp"
 #include "http/listener.hpp"
@@ -225,6 +229,38 @@ TEST(ShimConnection, ARequestCannotMakeTheServerReadWithoutBound)
     EXPECT_EQ(raw.rfind("HTTP/1.1 400", 0), 0u) << raw.substr(0, 200);
     EXPECT_TRUE(closed);
     EXPECT_LT(Clock::now() - started, std::chrono::seconds(4));
+}
+
+TEST(ShimConnection, ServesConnectionsAboveFdSetSize)
+{
+    // The shim sets no descriptor cap: Debian's libcpp-httplib waits with
+    // poll() (built with CPPHTTPLIB_USE_POLL). A select() build would answer
+    // 500 on a socket at or above FD_SETSIZE; this test would then fail.
+    rlimit saved{};
+    ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    const rlim_t want = FD_SETSIZE + 64;
+    if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < want)
+        GTEST_SKIP() << "the hard descriptor limit is below " << want;
+    rlimit raised = saved;
+    raised.rlim_cur = std::max<rlim_t>(saved.rlim_cur, want);
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &raised), 0);
+    std::vector<int> filler;
+    for (int fd = ::open("/dev/null", O_RDONLY); fd >= 0 && fd < FD_SETSIZE + 8; fd = ::open("/dev/null", O_RDONLY))
+        filler.push_back(fd);
+    {
+        Server server;  // its listening and accepted sockets are above FD_SETSIZE
+        ASSERT_GT(server.port(), 0);
+        const int fd = Connect(server.port());
+        ASSERT_GE(fd, FD_SETSIZE);
+        SendAll(fd, "GET /ok HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        bool closed = false;
+        const std::string raw = ReadAll(fd, std::chrono::milliseconds(3000), &closed);
+        ::close(fd);
+        EXPECT_EQ(raw.rfind("HTTP/1.1 200", 0), 0u) << raw;
+    }
+    for (int fd : filler)
+        ::close(fd);
+    setrlimit(RLIMIT_NOFILE, &saved);
 }
 
 httplib::Request WithHeaders(std::initializer_list<std::pair<const char *, const char *>> headers, std::string body = "")
