@@ -203,7 +203,6 @@ void DecideConnection(const httplib::Request &req, httplib::Response &res)
     // follows on the connection cannot be trusted to start a request.
     if (!state.pre_routed || BodyLeftUnread(req))
         state.close_after = true;
-    state.pre_routed = false;
     if (!state.close_after && res.get_header_value("Connection") != "close")
         return;
     state.close_after = true;

@@ -22,7 +22,8 @@
 namespace nw::http {
 
 // Per request, on the thread that serves it (httplib runs a connection's
-// requests one after another on one worker thread).
+// requests one after another on one worker thread); ShimServer resets it
+// before each request.
 struct ConnectionState {
     bool pre_routed = false;   // PreRoute ran: httplib parsed the request line and headers
     bool close_after = false;  // the answer says Connection: close and the connection ends

@@ -79,12 +79,17 @@ void ConfigureServer(App &app, httplib::Server &server)
             SendJson(res, res.status, {{"error", "internal error"}, {"code", "INTERNAL"}});
     });
     server.set_logger([&app](const httplib::Request &req, const httplib::Response &res) {
+        // A request httplib refused before PreRoute has no request id or start
+        // time of its own (the thread's are from its previous request).
+        const bool checked = CurrentConnection().pre_routed;
         const RequestState &state = Current();
-        const auto ms = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                                              state.started)
-                            .count() / 1000.0;
+        const auto ms = checked ? std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - state.started)
+                                          .count() / 1000.0
+                                : 0.0;
         app.metrics.Inc("nw_http_requests_total", metrics::HttpRequestLabels(req.method, RouteTemplate(req.path), res.status));
-        log::Info("request", {{"requestId", state.request_id}, {"method", req.method}, {"path", req.path},
+        log::Info("request", {{"requestId", checked ? state.request_id : std::string()},
+                              {"method", req.method}, {"path", req.path},
                               {"status", res.status}, {"ms", ms}});
     });
     RegisterRoutes(app, server);
