@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "http/connection.hpp"
 #include "http/reply.hpp"
 #include "util/ids.hpp"
 
@@ -14,13 +15,18 @@ namespace {
 
 bool IsPublic(const httplib::Request &req) { return req.path == "/api/health"; }
 
-bool HasBodyMethod(const std::string &method) { return method == "POST" || method == "PUT" || method == "PATCH"; }
+// Only POST carries a body here (PUT and PATCH are refused with 405).
+bool HasBodyMethod(const std::string &method) { return method == "POST"; }
 
+// Whatever body the client sent is left unread; DecideConnection (the
+// post-routing step) then ends the connection, so those bytes are never
+// taken for the next request.
 void Refuse(httplib::Response &res, const Reply &reply)
 {
-    // Whatever body the client sent is left unread: the connection cannot be reused.
-    if (reply.status == 413 || reply.status == 411)
-        res.set_header("Connection", "close");
+    // Without a Content-Length (411) or over the limit (413), where the body
+    // ends is not known or not worth reading: end the connection in any case.
+    if (reply.status == 411 || reply.status == 413)
+        CurrentConnection().close_after = true;
     for (const auto &[name, value] : reply.headers)
         res.set_header(name, value);
     SendJson(res, reply.status, reply.body);
@@ -43,24 +49,12 @@ void CorsHeaders(const App &app, const httplib::Request &req, httplib::Response 
     res.set_header("Access-Control-Max-Age", "600");
 }
 
-// IP_RATE_LIMIT_PER_MINUTE: a fixed one-minute window per client address.
-bool IpLimited(const App &app, const httplib::Request &req)
+// IP_RATE_LIMIT_PER_MINUTE: a one-minute window per client address.
+bool IpLimited(App &app, const httplib::Request &req)
 {
     if (app.config.ip_rate_limit_per_minute <= 0)
         return false;
-    static std::mutex mutex;
-    static std::map<std::string, std::pair<long long, int>> windows;
-    const long long minute =
-        std::chrono::duration_cast<std::chrono::minutes>(std::chrono::steady_clock::now().time_since_epoch()).count();
-    std::lock_guard<std::mutex> lock(mutex);
-    if (windows.size() > 100000)
-        windows.clear();
-    auto &[window, count] = windows[req.remote_addr];
-    if (window != minute) {
-        window = minute;
-        count = 0;
-    }
-    return ++count > app.config.ip_rate_limit_per_minute;
+    return !app.ip_limits.Allow(req.remote_addr, app.config.ip_rate_limit_per_minute, std::chrono::steady_clock::now());
 }
 
 // Verified tokens, remembered until they stop being acceptable (exp + leeway),
@@ -124,8 +118,21 @@ void SendJson(httplib::Response &res, int status, const nlohmann::json &body)
     res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
+bool IsAllowedMethod(const std::string &method)
+{
+    return method == "GET" || method == "HEAD" || method == "POST" || method == "DELETE" || method == "OPTIONS";
+}
+
+void RefuseMethod(httplib::Response &res)
+{
+    CurrentConnection().close_after = true;
+    res.set_header("Allow", kAllowedMethods);
+    Refuse(res, Error(405, "METHOD_NOT_ALLOWED", "this method is not allowed; use GET, HEAD, POST, DELETE or OPTIONS"));
+}
+
 bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res)
 {
+    CurrentConnection().pre_routed = true;
     RequestState &state = Current();
     state.started = std::chrono::steady_clock::now();
     state.principal.reset();
@@ -138,6 +145,20 @@ bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res)
     res.set_header("X-Request-Id", state.request_id);
     CorsHeaders(app, req, res);
 
+    // 405 before anything else: cpp-httplib 0.11.4 reads a body for PUT, PATCH
+    // and PRI, and without a Content-Length it reads until the client stops,
+    // without bound. A refusal here happens before httplib reads any body.
+    if (!IsAllowedMethod(req.method)) {
+        RefuseMethod(res);
+        return true;
+    }
+    // Two Content-Lengths (or one with a Transfer-Encoding, refused below):
+    // where this request ends is ambiguous, so nothing after it is read.
+    if (req.get_header_value_count("Content-Length") > 1) {
+        CurrentConnection().close_after = true;
+        Refuse(res, Error(400, "INVALID_REQUEST", "a request has at most one Content-Length"));
+        return true;
+    }
     if (IpLimited(app, req)) {
         Reply r = Error(429, "RATE_LIMITED", "too many requests from this address");
         r.headers.emplace_back("Retry-After", "60");

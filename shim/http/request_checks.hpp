@@ -1,5 +1,5 @@
 // The checks every request passes before its route runs, in the contract's
-// order: 413, 401, 415 (then the route: 400, 403, the operation).
+// order: 405, 413, 401, 415 (then the route: 400, 403, the operation).
 #pragma once
 
 #include <chrono>
@@ -23,6 +23,13 @@ struct RequestState {
     std::optional<auth::Principal> principal;
 };
 RequestState &Current();
+
+// The methods the API answers (DESIGN §3); any other is 405.
+constexpr const char *kAllowedMethods = "GET, HEAD, POST, DELETE, OPTIONS";
+bool IsAllowedMethod(const std::string &method);
+
+// Answers 405 with Allow, and ends the connection after the answer.
+void RefuseMethod(httplib::Response &res);
 
 // Returns true when it answered (a refusal or a CORS preflight).
 bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res);

@@ -1,8 +1,6 @@
 // See routes.hpp. Per route: 400 (input), 403 (who), then the operation.
 #include "http/routes.hpp"
 
-#include <map>
-#include <mutex>
 
 #include "db/statements.hpp"
 #include "http/reply.hpp"
@@ -10,6 +8,7 @@
 #include "phone/phone.hpp"
 #include "saga/sagas.hpp"
 #include "util/ids.hpp"
+#include "util/log.hpp"
 #include "validation.hpp"
 
 namespace nw::http {
@@ -100,6 +99,8 @@ Reply Health(App &app)
     return reply;
 }
 
+constexpr int kSearchesPerMinute = 30;
+
 // Searches are per-user limited and cached briefly (the provider's answer barely changes).
 Reply Available(App &app, const httplib::Request &req)
 {
@@ -113,10 +114,13 @@ Reply Available(App &app, const httplib::Request &req)
         if (area->size() != 3 || area->find_first_not_of("0123456789") != std::string::npos || (*area)[0] < '2')
             return Error(400, "INVALID_REQUEST", "areaCode must be three digits");
     }
+    // An empty contains counts as absent; Twilio refuses a single character
+    // (which the shim then reported as 502), so it is the caller's 400 here.
     if (req.has_param("contains") && !req.get_param_value("contains").empty()) {
         contains = req.get_param_value("contains");
-        if (contains->size() > 10 || contains->find_first_not_of("0123456789*") != std::string::npos)
-            return Error(400, "INVALID_REQUEST", "contains must be up to 10 digits or *");
+        if (contains->size() < 2 || contains->size() > 10 ||
+            contains->find_first_not_of("0123456789*") != std::string::npos)
+            return Error(400, "INVALID_REQUEST", "contains must be 2 to 10 digits or *");
     }
     int limit = 20;
     if (auto bad = LimitParam(req, 20, 50, &limit))
@@ -124,28 +128,17 @@ Reply Available(App &app, const httplib::Request &req)
     if (Who().is_service())
         return Error(403, "FORBIDDEN", "searching is for signed-in users");
 
-    static std::mutex mutex;
-    static std::map<std::string, std::pair<std::chrono::steady_clock::time_point, json>> cache;
-    static std::map<std::string, std::pair<long long, int>> per_user;
     const auto now = std::chrono::steady_clock::now();
     const std::string key = country + "|" + area.value_or("") + "|" + contains.value_or("") + "|" + std::to_string(limit);
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        const long long minute = std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count();
-        auto &[window, count] = per_user[Who().user_id];
-        if (window != minute)
-            window = minute, count = 0;
-        if (++count > 30) {
-            Reply r = Error(429, "RATE_LIMITED", "too many searches; wait a minute");
-            r.headers.emplace_back("Retry-After", "60");
-            return r;
-        }
-        const auto hit = cache.find(key);
-        if (hit != cache.end() && now - hit->second.first < std::chrono::seconds(30)) {
-            Reply r;
-            r.body = {{"numbers", hit->second.second}};
-            return r;
-        }
+    if (!app.search_limits.Allow(Who().user_id, kSearchesPerMinute, now)) {
+        Reply r = Error(429, "RATE_LIMITED", "too many searches; wait a minute");
+        r.headers.emplace_back("Retry-After", "60");
+        return r;
+    }
+    if (auto cached = app.search_cache.Find(key, now)) {
+        Reply r;
+        r.body = {{"numbers", std::move(*cached)}};
+        return r;
     }
     const auto found = app.provider->Search(country, area, contains, limit);
     if (!found.isOk())
@@ -162,12 +155,7 @@ Reply Available(App &app, const httplib::Request &req)
                            {"monthlyCost", app.config.number_monthly_price},
                            {"currency", app.config.number_price_currency}});
     }
-    {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (cache.size() > 1000)
-            cache.clear();
-        cache[key] = {now, numbers};
-    }
+    app.search_cache.Put(key, numbers, now);
     Reply r;
     r.body = {{"numbers", numbers}};
     return r;
@@ -358,10 +346,24 @@ Reply Topup(App &app, const httplib::Request &req)
         return FromDbError(r.error);
     const json credit = json::parse(r.Text(0, 0));
     const db::Result w = app.pool->Exec(db::sql::kWallet, {target});
+    if (!w.ok || w.rows.empty()) {
+        // The credit is committed but the balance is unknown: never answer a
+        // made-up balance. Transient -> 503 (retrying with the same
+        // Idempotency-Key replays the credit and reads again), else 500.
+        const bool transient = !w.ok && db::IsTransient(w.error.sqlstate);
+        log::Error("top-up recorded but the wallet could not be read",
+                   {{"transactionId", credit.at("transaction_id")},
+                    {"sqlstate", w.ok ? std::string("no row") : w.error.sqlstate}});
+        return Error(transient ? 503 : 500, transient ? "UNAVAILABLE" : "INTERNAL",
+                     "the top-up was recorded but the new balance could not be read; repeat the request with the "
+                     "same Idempotency-Key to read it",
+                     {{"transactionId", credit.at("transaction_id")},
+                      {"replayed", credit.at("replayed")},
+                      {"idempotencyKey", key}});
+    }
     Reply reply;
     reply.status = 201;
-    reply.body = {{"wallet", {{"balanceUsd", w.ok && !w.rows.empty() ? w.Text(0, 0) : "0.00"},
-                              {"balanceInr", w.ok && !w.rows.empty() ? w.Text(0, 1) : "0.00"}}},
+    reply.body = {{"wallet", {{"balanceUsd", w.Text(0, 0)}, {"balanceInr", w.Text(0, 1)}}},
                   {"transactionId", credit.at("transaction_id")},
                   {"replayed", credit.at("replayed")}};
     return reply;
@@ -380,6 +382,28 @@ Reply AdminJson(App &app, const db::Statement &statement, const char *field)
 }
 
 }  // namespace
+
+const char *RouteTemplate(const std::string &path)
+{
+    static const char *const kFixed[] = {"/api/health",      "/api/numbers/available",  "/api/numbers/purchase",
+                                         "/api/numbers",     "/api/wallet",             "/api/transactions",
+                                         "/api/wallet/topup", "/api/admin/interventions", "/api/admin/summary",
+                                         "/metrics"};
+    for (const char *fixed : kFixed)
+        if (path == fixed)
+            return fixed;
+    // /api/numbers/{id} and /api/numbers/{id}/release, as the patterns below match them.
+    const std::string prefix = "/api/numbers/";
+    if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0) {
+        const std::string rest = path.substr(prefix.size());
+        const std::size_t slash = rest.find('/');
+        if (slash == std::string::npos)
+            return "/api/numbers/{id}";
+        if (slash > 0 && rest.compare(slash, std::string::npos, "/release") == 0)
+            return "/api/numbers/{id}/release";
+    }
+    return "unmatched";
+}
 
 void RegisterRoutes(App &app, httplib::Server &s)
 {

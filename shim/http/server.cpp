@@ -3,12 +3,12 @@
 
 #include <csignal>
 #include <pthread.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <thread>
 
+#include "http/connection.hpp"
 #include "http/listener.hpp"
 #include "http/reply.hpp"
 #include "http/request_checks.hpp"
@@ -37,6 +37,17 @@ void ConfigureServer(App &app, httplib::Server &server)
         return PreRoute(app, req, res) ? httplib::Server::HandlerResponse::Handled
                                        : httplib::Server::HandlerResponse::Unhandled;
     });
+    // `Expect: 100-continue` would make 0.11.4 invite the body before PreRoute
+    // runs: a method that is refused anyway is refused instead of invited.
+    server.set_expect_100_continue_handler([](const httplib::Request &req, httplib::Response &res) {
+        if (IsAllowedMethod(req.method))
+            return 100;
+        RefuseMethod(res);
+        return 405;
+    });
+    // Every answer (httplib's own 400/414 too): end the connection when a body
+    // was left unread or the request could not be parsed.
+    server.set_post_routing_handler(DecideConnection);
     // Debian's 0.11.4 would otherwise put the exception's text in a header.
     server.set_exception_handler([](const httplib::Request &, httplib::Response &res, std::exception_ptr ep) {
         try {
@@ -48,7 +59,14 @@ void ConfigureServer(App &app, httplib::Server &server)
         }
         SendJson(res, 500, {{"error", "internal error"}, {"code", "INTERNAL"}});
     });
-    server.set_error_handler([](const httplib::Request &, httplib::Response &res) {
+    server.set_error_handler([](const httplib::Request &req, httplib::Response &res) {
+        // 0.11.4's parser refuses methods it does not know (400) before
+        // PreRoute runs; the contract answers every method but five with 405.
+        if (!CurrentConnection().pre_routed && res.status == 400 && !req.method.empty() &&
+            !IsAllowedMethod(req.method) && (req.version == "HTTP/1.1" || req.version == "HTTP/1.0")) {
+            RefuseMethod(res);
+            return;
+        }
         if (!res.body.empty())
             return;
         if (res.status == 404)
@@ -61,13 +79,17 @@ void ConfigureServer(App &app, httplib::Server &server)
             SendJson(res, res.status, {{"error", "internal error"}, {"code", "INTERNAL"}});
     });
     server.set_logger([&app](const httplib::Request &req, const httplib::Response &res) {
+        // A request httplib refused before PreRoute has no request id or start
+        // time of its own (the thread's are from its previous request).
+        const bool checked = CurrentConnection().pre_routed;
         const RequestState &state = Current();
-        const auto ms = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                                              state.started)
-                            .count() / 1000.0;
-        app.metrics.Inc("nw_http_requests_total", "method=\"" + req.method + "\",status=\"" +
-                                                      std::to_string(res.status) + "\"");
-        log::Info("request", {{"requestId", state.request_id}, {"method", req.method}, {"path", req.path},
+        const auto ms = checked ? std::chrono::duration_cast<std::chrono::microseconds>(
+                                      std::chrono::steady_clock::now() - state.started)
+                                          .count() / 1000.0
+                                : 0.0;
+        app.metrics.Inc("nw_http_requests_total", metrics::HttpRequestLabels(req.method, RouteTemplate(req.path), res.status));
+        log::Info("request", {{"requestId", checked ? state.request_id : std::string()},
+                              {"method", req.method}, {"path", req.path},
                               {"status", res.status}, {"ms", ms}});
     });
     RegisterRoutes(app, server);
@@ -77,14 +99,10 @@ void ConfigureServer(App &app, httplib::Server &server)
 
 int Serve(App &app)
 {
-    // Debian's cpp-httplib 0.11.4 waits on sockets with select(): a descriptor
-    // at or above FD_SETSIZE (1024) would corrupt memory. Capping the limit makes
-    // accept() fail (and be retried) instead.
-    rlimit files{};
-    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur > FD_SETSIZE) {
-        files.rlim_cur = FD_SETSIZE;
-        setrlimit(RLIMIT_NOFILE, &files);
-    }
+    // No cap on descriptors: Debian's libcpp-httplib 0.11.4 is built with
+    // CPPHTTPLIB_USE_POLL (its select_read/select_write call poll(), the
+    // library imports no select()), connection.cpp waits with poll() too, and
+    // libpq and libcurl use poll(). A descriptor above FD_SETSIZE is safe.
 
     // Signals go to one thread that stops the server: in-flight requests finish.
     sigset_t signals;
@@ -94,7 +112,7 @@ int Serve(App &app)
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
-    httplib::Server server;
+    ShimServer server;
     ConfigureServer(app, server);
     const int port = BindListener(server, app.config.bind_address, app.config.port);
     if (port < 0) {

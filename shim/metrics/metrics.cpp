@@ -21,4 +21,30 @@ std::string Metrics::Render() const
     return out;
 }
 
+const char *MethodLabel(const std::string &method)
+{
+    for (const char *known : {"GET", "HEAD", "POST", "DELETE", "OPTIONS"})
+        if (method == known)
+            return known;
+    return "other";
+}
+
+std::string StatusLabel(int status)
+{
+    static const int kKnown[] = {100, 200, 201, 202, 204, 400, 401, 402, 403, 404, 405, 409, 411,
+                                 413, 414, 415, 416, 422, 429, 500, 502, 503, 504};
+    for (int known : kKnown)
+        if (status == known)
+            return std::to_string(status);
+    if (status >= 100 && status < 600)
+        return std::to_string(status / 100) + "xx";
+    return "other";
+}
+
+std::string HttpRequestLabels(const std::string &method, const char *route, int status)
+{
+    return std::string("method=\"") + MethodLabel(method) + "\",route=\"" + route + "\",status=\"" +
+           StatusLabel(status) + "\"";
+}
+
 }  // namespace nw::metrics

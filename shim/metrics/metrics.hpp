@@ -18,4 +18,14 @@ class Metrics {
     std::map<std::string, std::map<std::string, long long>> counters_;
 };
 
+// Label values for request counters, each from a fixed set whatever a client
+// sends (every new label value is a new series held for the process's life).
+// The method: GET, HEAD, POST, DELETE, OPTIONS, else "other".
+const char *MethodLabel(const std::string &method);
+// The status: a code the shim answers, else its class ("4xx"), else "other".
+std::string StatusLabel(int status);
+// `method="…",route="…",status="…"` for nw_http_requests_total; `route` must
+// come from a fixed set too (http::RouteTemplate).
+std::string HttpRequestLabels(const std::string &method, const char *route, int status);
+
 }  // namespace nw::metrics

@@ -7,6 +7,7 @@
 #include "auth/auth.hpp"
 #include "config/config.hpp"
 #include "db/pool.hpp"
+#include "http/limits.hpp"
 #include "metrics/metrics.hpp"
 #include "provider/provider.hpp"
 
@@ -18,6 +19,10 @@ struct App {
     std::unique_ptr<provider::Provider> provider;
     std::unique_ptr<auth::Verifier> verifier;
     metrics::Metrics metrics;
+    // State the HTTP layer keeps between requests (bounded, expiring).
+    http::WindowLimiter search_limits{std::chrono::seconds(60), 100000};  // 30 searches a minute per user
+    http::SearchCache search_cache{std::chrono::seconds(30), 1000};      // answers kept 30 s
+    http::WindowLimiter ip_limits{std::chrono::seconds(60), 100000};      // IP_RATE_LIMIT_PER_MINUTE
 };
 
 }  // namespace nw

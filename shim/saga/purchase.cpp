@@ -14,27 +14,48 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
-// failure_reason starts with the HTTP code that told the buyer, so a replay of
-// the same Idempotency-Key answers with the original refusal.
+// failure_reason starts with the code that told the buyer, so a replay of the
+// same Idempotency-Key answers with the original refusal. It holds our code and
+// Twilio's numeric code only: Twilio's text (which can name the account) goes
+// to the log, and buyers get the shim's own message.
 struct Refusal {
     int status;
     const char *code;
+    const char *message;
 };
 
 Refusal RefusalForReason(const std::string &reason)
 {
     if (reason.rfind("NUMBER_UNAVAILABLE", 0) == 0)
-        return {409, "NUMBER_UNAVAILABLE"};
+        return {409, "NUMBER_UNAVAILABLE", "this number is no longer available; choose another one"};
     if (reason.rfind("INVALID_REQUEST", 0) == 0)
-        return {400, "INVALID_REQUEST"};
+        return {400, "INVALID_REQUEST", "the provider does not accept this phone number"};
     if (reason.rfind("UNAVAILABLE", 0) == 0)
-        return {503, "UNAVAILABLE"};
-    return {502, "PROVIDER_ERROR"};
+        return {503, "UNAVAILABLE", "the provider is busy; try again in a minute"};
+    return {502, "PROVIDER_ERROR", "the provider could not sell this number right now"};
+}
+
+http::Reply Refuse(const std::string &reason)
+{
+    const Refusal refusal = RefusalForReason(reason);
+    return http::Error(refusal.status, refusal.code, refusal.message, {{"refunded", true}});
+}
+
+// The provider's own words, for the log only, without our credentials.
+std::string ForLog(const App &app, std::string text)
+{
+    for (const std::string *secret : {&app.config.twilio_auth_token, &app.config.twilio_api_secret}) {
+        if (secret->empty())
+            continue;
+        for (std::size_t at = text.find(*secret); at != std::string::npos; at = text.find(*secret, at))
+            text.replace(at, secret->size(), "[redacted]");
+    }
+    return text;
 }
 
 std::string ReasonFor(const twilio::Refused &refused)
 {
-    const std::string what = " (Twilio " + std::to_string(refused.twilioCode) + "): " + refused.message;
+    const std::string what = " (Twilio " + std::to_string(refused.twilioCode) + ")";
     if (refused.twilioCode == 21422)
         return "NUMBER_UNAVAILABLE" + what;
     if (refused.twilioCode == 21421)
@@ -79,9 +100,7 @@ http::Reply AnswerForRow(App &app, const std::vector<db::Value> &row)
     if (status == "active" || status == "released")
         return Created(row);
     if (status == "failed") {
-        const std::string reason = row[db::sql::kFailureReason].value_or("");
-        const Refusal refusal = RefusalForReason(reason);
-        return http::Error(refusal.status, refusal.code, reason, {{"refunded", true}});
+        return Refuse(row[db::sql::kFailureReason].value_or(""));
     }
     return Pending(app, row[db::sql::kId].value_or(""));
 }
@@ -100,8 +119,7 @@ http::Reply FailAndRefuse(App &app, const std::string &id, const std::string &re
     const auto row = ReadNumber(app, id);
     if (row && row->at(db::sql::kStatus) != std::optional<std::string>("failed"))
         return AnswerForRow(app, *row);
-    const Refusal refusal = RefusalForReason(reason);
-    return http::Error(refusal.status, refusal.code, reason, {{"refunded", true}});
+    return Refuse(reason);
 }
 
 // Twilio bought the number: record it. If the row was failed meanwhile (the
@@ -184,14 +202,22 @@ http::Reply Purchase(App &app, const PurchaseRequest &req)
 
     if (const auto *bought = std::get_if<twilio::Bought>(&outcome))
         return Settle(app, id, *bought);
-    if (const auto *refused = std::get_if<twilio::Refused>(&outcome))
+    if (const auto *refused = std::get_if<twilio::Refused>(&outcome)) {
+        log::Warn("the provider refused a purchase", {{"numberId", id},
+                                                      {"httpStatus", refused->httpStatus},
+                                                      {"twilioCode", refused->twilioCode},
+                                                      {"providerMessage", ForLog(app, refused->message)}});
         return FailAndRefuse(app, id, ReasonFor(*refused));
-    if (const auto *limited = std::get_if<twilio::RateLimited>(&outcome))
-        return FailAndRefuse(app, id, "UNAVAILABLE (Twilio 429): " + limited->message);
+    }
+    if (const auto *limited = std::get_if<twilio::RateLimited>(&outcome)) {
+        log::Warn("the provider still rate-limited a purchase", {{"numberId", id},
+                                                                 {"providerMessage", ForLog(app, limited->message)}});
+        return FailAndRefuse(app, id, "UNAVAILABLE (Twilio 429)");
+    }
 
     // Unknown: a timeout, a reset, a 5xx or an unreadable 2xx. Look, never re-buy.
     const auto &unknown = std::get<twilio::Unknown>(outcome);
-    log::Warn("purchase outcome unknown; asking the provider", {{"numberId", id}, {"reason", unknown.reason}});
+    log::Warn("purchase outcome unknown; asking the provider", {{"numberId", id}, {"reason", ForLog(app, unknown.reason)}});
     const twilio::Deadline lookup_deadline = started + std::chrono::seconds(58);
     twilio::OwnedNumber found;
     Ownership ownership = AskProvider(app, id, req.phone_number, lookup_deadline, &found);
@@ -207,7 +233,7 @@ http::Reply Purchase(App &app, const PurchaseRequest &req)
     if (ownership == Ownership::kOurs)
         return Settle(app, id, twilio::Bought{found.sid, found.phoneNumber, found.friendlyName});
     if (ownership == Ownership::kNotOurs)
-        return FailAndRefuse(app, id, "PROVIDER_ERROR (not bought): " + unknown.reason);
+        return FailAndRefuse(app, id, "PROVIDER_ERROR (not bought)");
     return Pending(app, id);
 }
 
