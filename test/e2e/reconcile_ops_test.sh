@@ -157,7 +157,8 @@ fake POST /__control/config '{"listPauseMs":3000}' >/dev/null
 paused0=$(fake_calls list_paused)
 RECONCILES=$((RECONCILES + 1))
 LOG=$W/reconcile-$RECONCILES-mid-sweep.log
-(cd "$W" && exec env -i "${TWILIO_ENV[@]}" "$SHIM_BIN" reconcile) >"$LOG" 2>&1 &
+# (a Twilio timeout well above the pause, so the sweep waits for its page)
+(cd "$W" && exec env -i "${TWILIO_ENV[@]}" TWILIO_TIMEOUT_MS=10000 "$SHIM_BIN" reconcile) >"$LOG" 2>&1 &
 RECON_PID=$!
 for _ in $(seq 1 200); do [ "$(fake_calls list_paused)" -gt "$paused0" ] && break; sleep 0.05; done
 check "the sweep read its page and is paused before answering" "yes" \
@@ -167,8 +168,8 @@ expect "a number bought during the sweep's listing: 201" 201 '.number.status == 
 MID_ID=$(jb .number.id)
 wait "$RECON_PID"; RC=$?; RECON_PID=
 fake POST /__control/config '{"listPauseMs":0}' >/dev/null
-check "the pass ends (exit 0) and records no missing_at_provider for the number bought mid-sweep" "0 0" \
-    "$RC $(missing_of "$MID_ID")"
+check "the pass ends (exit 0) after a complete sweep" "0 true" "$RC $(grep '"msg":"reconcile pass"' "$LOG" | jq -r .swept)"
+check "no missing_at_provider for the number bought mid-sweep" "0" "$(missing_of "$MID_ID")"
 check "nor for the number bought before it" "0" "$(missing_of "$BEFORE_ID")"
 reconcile after-sweep
 check "the next pass sees both numbers: exit 0, no finding" "0 0 0" \
