@@ -49,7 +49,7 @@ std::unique_ptr<nw::auth::Verifier> MakeVerifier(const nw::config::Config &c)
 {
     nw::auth::VerifierConfig vc;
     vc.hs256_secret = c.supabase_jwt_secret;
-    if (nw::auth::IsJwksUrl(c.supabase_jwks)) {
+    if (nw::config::IsJwksUrl(c.supabase_jwks)) {
         vc.jwks_fetcher = nw::auth::MakeJwksUrlFetcher(c.supabase_jwks);
         nw::auth::JwksFetch first = vc.jwks_fetcher();
         if (!first.ok)
@@ -138,7 +138,7 @@ int main(int argc, char **argv)
         app.verifier = MakeVerifier(app.config);
         // A JWKS URL is fetched again in the background (every 10 minutes).
         std::unique_ptr<nw::auth::JwksRefresher> refresher;
-        if (nw::auth::IsJwksUrl(app.config.supabase_jwks))
+        if (nw::config::IsJwksUrl(app.config.supabase_jwks))
             refresher = std::make_unique<nw::auth::JwksRefresher>(
                 *app.verifier, std::chrono::seconds(10),
                 [](nw::auth::JwksRefresh outcome, const std::string &error) {

@@ -1,8 +1,6 @@
 // See jwks_source.hpp.
 #include "auth/jwks_source.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <curl/curl.h>
 
 #include <cctype>
@@ -24,39 +22,9 @@ bool StartsWithNoCase(const std::string &text, const char *prefix)
     return true;
 }
 
-struct UrlDeleter {
-    void operator()(CURLU *u) const { curl_url_cleanup(u); }
-};
 struct CurlDeleter {
     void operator()(CURL *h) const { curl_easy_cleanup(h); }
 };
-
-// One part of a URL as libcurl parses it (the same parser that connects).
-std::string UrlPart(CURLU *url, CURLUPart part)
-{
-    char *value = nullptr;
-    if (curl_url_get(url, part, &value, 0) != CURLUE_OK || value == nullptr)
-        return "";
-    std::string out(value);
-    curl_free(value);
-    return out;
-}
-
-bool IsLoopbackHost(std::string host)
-{
-    for (auto &c : host)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    // libcurl resolves "localhost" to the loopback addresses itself, without DNS.
-    if (host == "localhost")
-        return true;
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-        in6_addr v6{};
-        return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1 &&
-               IN6_IS_ADDR_LOOPBACK(&v6);
-    }
-    unsigned char v4[4];
-    return inet_pton(AF_INET, host.c_str(), v4) == 1 && v4[0] == 127;
-}
 
 size_t AppendBody(char *data, size_t size, size_t count, void *out)
 {
@@ -68,33 +36,6 @@ size_t AppendBody(char *data, size_t size, size_t count, void *out)
 }
 
 }  // namespace
-
-bool IsJwksUrl(const std::string &where)
-{
-    return StartsWithNoCase(where, "https://") || StartsWithNoCase(where, "http://");
-}
-
-std::string CheckJwksUrl(const std::string &url)
-{
-    std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
-    if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
-        return "SUPABASE_JWKS is not a valid URL";
-    std::string scheme = UrlPart(parsed.get(), CURLUPART_SCHEME);
-    for (auto &c : scheme)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const std::string host = UrlPart(parsed.get(), CURLUPART_HOST);
-    if (host.empty())
-        return "SUPABASE_JWKS has no host";
-    if (scheme == "https")
-        return "";
-    if (scheme == "http") {
-        if (IsLoopbackHost(host))
-            return "";
-        return "SUPABASE_JWKS must be an https URL (plain http is allowed only for a loopback host): "
-               "keys fetched in clear could be replaced on the way";
-    }
-    return "SUPABASE_JWKS must be an https URL or a file";
-}
 
 JwksFetch FetchJwksUrl(const std::string &url)
 {

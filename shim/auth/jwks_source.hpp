@@ -13,17 +13,8 @@
 
 namespace nw::auth {
 
-// True when SUPABASE_JWKS names a URL (http:// or https://, any case) rather
-// than a file.
-bool IsJwksUrl(const std::string &where);
-
-// "" when the URL may be used: https, or http to a loopback host only
-// (127.0.0.0/8, [::1], localhost), so keys never cross a network unprotected;
-// else the problem, naming SUPABASE_JWKS but not the URL.
-std::string CheckJwksUrl(const std::string &url);
-
-// One GET of the URL with libcurl: status 200, at most 1 MiB, no redirects,
-// 10 s in all. Safe to call from any thread.
+// One GET of the URL (checked by config::CheckJwksUrl) with libcurl: status
+// 200, at most 1 MiB, no redirects, 10 s in all. Safe from any thread.
 JwksFetch FetchJwksUrl(const std::string &url);
 
 // A fetcher for VerifierConfig::jwks_fetcher.

@@ -1,14 +1,18 @@
 // See config.hpp.
 #include "config/config.hpp"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
 #include "auth/auth.hpp"
-#include "auth/jwks_source.hpp"
 #include "validation.hpp"
 
 namespace nw::config {
@@ -88,7 +92,69 @@ void LoadDotEnv()
         setenv(key.c_str(), value.c_str(), /*overwrite=*/0);  // the real environment wins
 }
 
+std::string Lower(std::string text)
+{
+    for (auto &c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+struct UrlDeleter {
+    void operator()(CURLU *u) const { curl_url_cleanup(u); }
+};
+
+// One part of a URL as libcurl parses it (the same parser that connects).
+std::string UrlPart(CURLU *url, CURLUPart part)
+{
+    char *value = nullptr;
+    if (curl_url_get(url, part, &value, 0) != CURLUE_OK || value == nullptr)
+        return "";
+    std::string out(value);
+    curl_free(value);
+    return out;
+}
+
+bool IsLoopbackHost(const std::string &host)
+{
+    // libcurl resolves "localhost" to the loopback addresses itself, without DNS.
+    if (host == "localhost")
+        return true;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        in6_addr v6{};
+        return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1 &&
+               IN6_IS_ADDR_LOOPBACK(&v6);
+    }
+    unsigned char v4[4];
+    return inet_pton(AF_INET, host.c_str(), v4) == 1 && v4[0] == 127;
+}
+
 }  // namespace
+
+bool IsJwksUrl(const std::string &where)
+{
+    const std::string head = Lower(where.substr(0, 8));
+    return head.rfind("https://", 0) == 0 || head.rfind("http://", 0) == 0;
+}
+
+std::string CheckJwksUrl(const std::string &url)
+{
+    std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
+    if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+        return "SUPABASE_JWKS is not a valid URL";
+    const std::string scheme = Lower(UrlPart(parsed.get(), CURLUPART_SCHEME));
+    const std::string host = Lower(UrlPart(parsed.get(), CURLUPART_HOST));
+    if (host.empty())
+        return "SUPABASE_JWKS has no host";
+    if (scheme == "https")
+        return "";
+    if (scheme == "http") {
+        if (IsLoopbackHost(host))
+            return "";
+        return "SUPABASE_JWKS must be an https URL (plain http is allowed only for a loopback host): "
+               "keys fetched in clear could be replaced on the way";
+    }
+    return "SUPABASE_JWKS must be an https URL or a file";
+}
 
 std::vector<std::pair<std::string, std::string>> ParseDotEnv(const std::string &text)
 {
@@ -183,8 +249,8 @@ std::string ValidateForServe(const Config &c)
         return "SUPABASE_JWT_SECRET (at least 32 bytes) or SUPABASE_JWKS is required";
     if (!c.supabase_jwt_secret.empty() && c.supabase_jwt_secret.size() < auth::kMinHs256SecretBytes)
         return "SUPABASE_JWT_SECRET must be at least 32 bytes";
-    if (auth::IsJwksUrl(c.supabase_jwks))
-        if (std::string problem = auth::CheckJwksUrl(c.supabase_jwks); !problem.empty())
+    if (IsJwksUrl(c.supabase_jwks))
+        if (std::string problem = CheckJwksUrl(c.supabase_jwks); !problem.empty())
             return problem;
     if (!c.admin_api_key.empty() && c.admin_api_key.size() < auth::kMinAdminKeyBytes)
         return "ADMIN_API_KEY must be at least 32 bytes (it acts as the service role)";

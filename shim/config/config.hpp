@@ -65,6 +65,15 @@ std::string ValidateForReconcile(const Config &config);
 // below 60 s; "" otherwise.
 std::string ReconcileWarning(const Config &config);
 
+// True when SUPABASE_JWKS names a URL (http:// or https://, any case) rather
+// than a file.
+bool IsJwksUrl(const std::string &where);
+
+// "" when a SUPABASE_JWKS URL may be used: https, or http to a loopback host
+// only (127.0.0.0/8, [::1], localhost), so keys never cross a network
+// unprotected; else the problem, naming SUPABASE_JWKS but not the URL.
+std::string CheckJwksUrl(const std::string &url);
+
 // Parses KEY=VALUE lines (comments, blank lines, optional quotes, `export `);
 // exposed for tests.
 std::vector<std::pair<std::string, std::string>> ParseDotEnv(const std::string &text);
