@@ -115,6 +115,22 @@ rc=$?
 check "serve with RECONCILE_PENDING_AFTER_SECONDS=0 refuses to start (exit 2)" "2 yes" \
     "$rc $(grep -q RECONCILE_PENDING_AFTER_SECONDS <<<"$out" && echo yes || echo "no: $out")"
 
+# ---- start-up refusals (no request is made: the process exits at once) --------
+refuses() { # NAME COMMAND MESSAGE_PART VAR=VALUE...: the command exits 2 naming MESSAGE_PART
+    local name=$1 command=$2 part=$3 out rc; shift 3
+    out=$(cd "$W" && env -i "${SHIM_ENV[@]}" PORT=0 "$@" timeout 10 "$SHIM_BIN" "$command" 2>&1)
+    rc=$?
+    check "$name" "2 yes" "$rc $(grep -q "$part" <<<"$out" && echo yes || echo "no: ${out:0:300}")"
+}
+refuses "an option libpq does not know in DATABASE_URL is a start-up error (reconcile)" reconcile sslmod \
+    DATABASE_URL="postgresql://$ROLE@127.0.0.1:$PGPORT/$DB?sslmod=disable"
+refuses "an option libpq does not know in DATABASE_URL is a start-up error (serve)" serve sslmod \
+    DATABASE_URL="postgresql://$ROLE@127.0.0.1:$PGPORT/$DB?sslmod=disable"
+refuses "serve refuses an ADMIN_API_KEY shorter than 32 bytes" serve ADMIN_API_KEY ADMIN_API_KEY=admin
+refuses "serve refuses a SUPABASE_JWKS URL in plain http to another host" serve SUPABASE_JWKS \
+    SUPABASE_JWKS=http://jwks.example.test/.well-known/jwks.json
+refuses "NUMBER_COUNTRIES that lists no country is refused" serve NUMBER_COUNTRIES NUMBER_COUNTRIES=" , "
+
 # ---- a stuck pending purchase, settled now by an operator --------------------
 new_user 5.00; UP=$U
 PP=+14155550150
