@@ -5,6 +5,7 @@
 #include "ledger.hpp"
 #include "numbers.hpp"
 
+#include "core/rate_limit_detail.hpp"
 #include "core/validation.hpp"
 
 extern "C" {
@@ -139,7 +140,7 @@ static void RaiseRateLimited(TimestampTz edge, TimestampTz now)
     if (seconds < 1)
         seconds = 1;
     ereport(ERROR, (errcode(NW_RATE_LIMITED), errmsg("purchase rate limit exceeded"),
-                    errdetail("Retry after " INT64_FORMAT " seconds.", seconds),
+                    errdetail("%s", RetryAfterDetail(seconds).text),
                     errhint("At most %d numbers may be reserved per user in any rolling hour.",
                             max_purchases_per_hour)));
 }

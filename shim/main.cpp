@@ -2,11 +2,12 @@
 // (reconcile), and demo tokens for testing mode (token).
 #include <curl/curl.h>
 
+#include <chrono>
 #include <cstring>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+#include <memory>
 
+#include "auth/jwks_source.hpp"
 #include "demo/token.hpp"
 #include "http/server.hpp"
 #include "saga/sagas.hpp"
@@ -29,58 +30,34 @@ Usage:
 Configuration comes from the environment (a .env file in the working directory
 is read first): DATABASE_URL, PORT (8080; 0 = any free port, logged), BIND_ADDRESS (127.0.0.1),
 DATABASE_POOL_SIZE (32), SUPABASE_JWT_SECRET (>= 32 bytes) and/or SUPABASE_JWKS
-(file or URL), SUPABASE_URL, ADMIN_API_KEY, TWILIO_TESTING_MODE (true),
+(file, or URL fetched again every 10 minutes), SUPABASE_URL, ADMIN_API_KEY (>= 32 bytes),
+TWILIO_TESTING_MODE (true),
 TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN or TWILIO_API_KEY + TWILIO_API_SECRET,
 TWILIO_API_BASE, TWILIO_TIMEOUT_MS (15000), TWILIO_VOICE_URL, TWILIO_SMS_URL,
 NUMBER_MONTHLY_PRICE (1.15), NUMBER_PRICE_CURRENCY (USD), NUMBER_COUNTRIES (US,CA),
 ALLOW_SELF_TOPUP (false), RECONCILE_PENDING_AFTER_SECONDS (300),
 RECONCILE_INTERVAL_SECONDS (60), IP_RATE_LIMIT_PER_MINUTE (0), CORS_ORIGINS.
+`serve` refuses RECONCILE_PENDING_AFTER_SECONDS below 60; `reconcile` needs only
+DATABASE_URL and the Twilio settings and accepts any value >= 0 (below 60 it may
+fail a buy still in flight in a running `serve`, which is then undone at Twilio).
 The database role needs number_wallet_service. See README.md.
 )";
 
-size_t AppendBody(char *data, size_t size, size_t count, void *out)
-{
-    auto *body = static_cast<std::string *>(out);
-    if (body->size() + size * count > (1u << 20))
-        return 0;  // a JWKS is small; refuse anything huge
-    body->append(data, size * count);
-    return size * count;
-}
-
-// SUPABASE_JWKS is a file path or an http(s) URL.
-std::string LoadJwks(const std::string &where)
-{
-    if (where.empty())
-        return "";
-    if (where.rfind("https://", 0) == 0 || where.rfind("http://", 0) == 0) {
-        std::string body;
-        CURL *curl = curl_easy_init();
-        curl_easy_setopt(curl, CURLOPT_URL, where.c_str());
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        long status = 0;
-        const CURLcode rc = curl_easy_perform(curl);
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-        curl_easy_cleanup(curl);
-        if (rc != CURLE_OK || status != 200)
-            throw std::runtime_error("could not fetch SUPABASE_JWKS");
-        return body;
-    }
-    std::ifstream file(where);
-    if (!file)
-        throw std::runtime_error("could not read the SUPABASE_JWKS file");
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
-
+// SUPABASE_JWKS is a file path (read once) or a URL (fetched now, and again
+// while serving: see auth::Verifier).
 std::unique_ptr<nw::auth::Verifier> MakeVerifier(const nw::config::Config &c)
 {
     nw::auth::VerifierConfig vc;
     vc.hs256_secret = c.supabase_jwt_secret;
-    vc.jwks_json = LoadJwks(c.supabase_jwks);
+    if (nw::config::IsJwksUrl(c.supabase_jwks)) {
+        vc.jwks_fetcher = nw::auth::MakeJwksUrlFetcher(c.supabase_jwks);
+        nw::auth::JwksFetch first = vc.jwks_fetcher();
+        if (!first.ok)
+            throw std::runtime_error(first.error);
+        vc.jwks_json = std::move(first.document);
+    } else if (!c.supabase_jwks.empty()) {
+        vc.jwks_json = nw::auth::ReadJwksFile(c.supabase_jwks);
+    }
     vc.supabase_url = c.supabase_url;
     vc.admin_api_key = c.admin_api_key;
     return std::make_unique<nw::auth::Verifier>(std::move(vc));
@@ -141,7 +118,10 @@ int main(int argc, char **argv)
         app.config = nw::config::Load();
         if (command == "token")
             return Token(app.config, argc, argv);
-        const std::string problem = nw::config::ValidateForServe(app.config);
+        // `reconcile` checks only what it uses (DESIGN §3): it needs no JWT
+        // settings and may settle every pending purchase now.
+        const std::string problem = command == "reconcile" ? nw::config::ValidateForReconcile(app.config)
+                                                           : nw::config::ValidateForServe(app.config);
         if (!problem.empty()) {
             nw::log::Error("refusing to start: " + problem);
             return 2;
@@ -150,10 +130,24 @@ int main(int argc, char **argv)
                                                   app.config.twilio_testing_mode ? "simulator" : "twilio");
         app.provider = nw::provider::Make(app.config, *app.pool);
         if (command == "reconcile") {
+            if (const std::string warning = nw::config::ReconcileWarning(app.config); !warning.empty())
+                nw::log::Warn(warning);
             const nw::saga::ReconcileReport report = nw::saga::Reconcile(app, /*wait_for_lock=*/true, /*sweep=*/true);
             return report.Clean() ? 0 : 1;
         }
         app.verifier = MakeVerifier(app.config);
+        // A JWKS URL is fetched again in the background (every 10 minutes).
+        std::unique_ptr<nw::auth::JwksRefresher> refresher;
+        if (nw::config::IsJwksUrl(app.config.supabase_jwks))
+            refresher = std::make_unique<nw::auth::JwksRefresher>(
+                *app.verifier, std::chrono::seconds(10),
+                [](nw::auth::JwksRefresh outcome, const std::string &error) {
+                    if (outcome == nw::auth::JwksRefresh::Refreshed)
+                        nw::log::Info("SUPABASE_JWKS fetched again");
+                    else
+                        nw::log::Warn("SUPABASE_JWKS refresh failed; the last good key set stays in use",
+                                      {{"error", error}});
+                });
         return nw::http::Serve(app);
     } catch (const std::exception &e) {
         nw::log::Error(std::string("refusing to start: ") + e.what());

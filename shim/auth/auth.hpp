@@ -12,8 +12,15 @@
 // Nothing produced here (failure names, exception messages) ever contains the
 // token, the secret or the admin key, so all of it may be logged.
 //
+// A JWKS given as a URL is fetched again every kJwksRefreshSeconds (by
+// refresh_jwks_if_due(), which `serve` calls from a background thread) and when
+// a token names a kid the key set lacks (at most once per
+// kJwksUnknownKidRefreshSeconds), so a key rotation needs no restart and a
+// removed key stops being trusted. A failed fetch keeps the last good key set.
+//
 // Thread safety: authenticate()/verify_token() are const and may run
-// concurrently with each other and with replace_jwks().
+// concurrently with each other, with replace_jwks() and with
+// refresh_jwks_if_due().
 #pragma once
 
 #include <cstddef>
@@ -34,6 +41,14 @@ inline constexpr std::size_t kMaxTokenBytes = 8192;
 inline constexpr std::int64_t kDefaultLeewaySeconds = 30;
 // RFC 8725 §3.5: an HMAC secret needs at least 256 bits.
 inline constexpr std::size_t kMinHs256SecretBytes = 32;
+// ADMIN_API_KEY acts as the service role: as strong as the HS256 secret.
+inline constexpr std::size_t kMinAdminKeyBytes = 32;
+// How often a JWKS URL is fetched again, and how often at most a token naming
+// an unknown kid may cause a fetch (an attacker can send such tokens at will).
+inline constexpr std::int64_t kJwksRefreshSeconds = 600;
+inline constexpr std::int64_t kJwksUnknownKidRefreshSeconds = 60;
+// After a failed periodic fetch, the next try comes this much later.
+inline constexpr std::int64_t kJwksRetrySeconds = 60;
 
 struct Principal {
     enum class Kind { User, Service };
@@ -101,11 +116,22 @@ public:
 // Seconds since the Unix epoch; injectable for tests.
 using Clock = std::function<std::int64_t()>;
 
+// One fetch of the JWKS document (SUPABASE_JWKS as a URL).
+struct JwksFetch {
+    bool ok = false;
+    std::string document;  // the JWKS text when ok
+    std::string error;     // why not, when !ok (no secrets)
+};
+using JwksFetcher = std::function<JwksFetch()>;
+
 struct VerifierConfig {
     std::string hs256_secret;   // SUPABASE_JWT_SECRET, raw bytes; empty = HS256 disabled
     std::string jwks_json;      // text of the SUPABASE_JWKS document (caller loads file/URL); empty = none
     std::string supabase_url;   // SUPABASE_URL; when set, user tokens need iss = <url>/auth/v1
-    std::string admin_api_key;  // ADMIN_API_KEY; empty = disabled
+    std::string admin_api_key;  // ADMIN_API_KEY; empty = disabled, else at least kMinAdminKeyBytes
+    // Fetches the JWKS again (SUPABASE_JWKS given as a URL); empty = the key
+    // set changes only through replace_jwks(). jwks_json is the first fetch.
+    JwksFetcher jwks_fetcher;
     std::int64_t leeway_seconds = kDefaultLeewaySeconds;
     Clock clock;                // empty = the system clock
 };
@@ -116,9 +142,24 @@ struct JwksSummary {
     std::size_t skipped = 0;
 };
 
+// What refresh_jwks_if_due() did.
+enum class JwksRefresh {
+    NotConfigured,  // no fetcher
+    NotDue,         // the last fetch is recent enough (or another thread is fetching)
+    Refreshed,      // fetched and swapped in
+    Failed,         // the fetch or the document failed: the last good key set stays
+};
+
+struct JwksRefreshStats {
+    std::uint64_t fetches = 0;   // after the first one
+    std::uint64_t failures = 0;
+    std::string last_error;      // of the latest failure, "" if none
+};
+
 class Verifier {
 public:
     // Throws ConfigError when: the secret is shorter than kMinHs256SecretBytes;
+    // the admin key is shorter than kMinAdminKeyBytes;
     // the JWKS text is not a JWKS/JWK JSON document; no HS256 secret and no
     // usable JWKS key is configured; the admin key is not a usable bearer value.
     explicit Verifier(VerifierConfig config);
@@ -137,6 +178,12 @@ public:
     // key set stays in use.
     JwksSummary replace_jwks(std::string_view jwks_json);
 
+    // Fetches the JWKS again when kJwksRefreshSeconds have passed since the
+    // last fetch (kJwksRetrySeconds after a failed one). Never blocks on a
+    // fetch another thread is making.
+    JwksRefresh refresh_jwks_if_due();
+    JwksRefreshStats jwks_refresh_stats() const;
+
     JwksSummary jwks_summary() const;
     bool hs256_enabled() const noexcept;
     bool admin_key_enabled() const noexcept;
@@ -144,6 +191,10 @@ public:
     const std::string& expected_issuer() const noexcept;
 
 private:
+    // A fetch for a token whose kid the key set lacks, at most once per
+    // kJwksUnknownKidRefreshSeconds.
+    void refresh_for_unknown_kid() const;
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

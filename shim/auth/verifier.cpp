@@ -2,7 +2,10 @@
 // algorithm and key. The algorithm comes from configuration: the token's `alg`
 // only selects among what is configured, and a key is used with the one
 // algorithm it was configured for.
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <limits>
 #include <mutex>
 
 #include <openssl/crypto.h>
@@ -28,6 +31,59 @@ struct Verifier::Impl {
     std::shared_ptr<const detail::KeySet> snapshot() const {
         const std::lock_guard<std::mutex> lock(keys_mutex);
         return keys;
+    }
+
+    // JWKS refresh (SUPABASE_JWKS as a URL). One fetch at a time, under
+    // refresh_mutex; the times are the clock's seconds.
+    JwksFetcher fetcher;
+    std::mutex refresh_mutex;
+    std::atomic<std::int64_t> next_due{std::numeric_limits<std::int64_t>::max()};
+    std::atomic<std::int64_t> last_attempt{0};
+    std::uint64_t fetches = 0;  // refresh_mutex
+    std::uint64_t failures = 0;
+    std::string last_error;
+
+    JwksSummary replace(std::string_view jwks_json) {
+        auto fresh = std::make_shared<const detail::KeySet>(detail::parse_jwks(jwks_json));
+        // Supabase serves an empty JWKS to HS256-only projects; that is fine only
+        // if the secret remains to verify anything with.
+        if (fresh->keys.empty() && secret.empty())
+            throw ConfigError("SUPABASE_JWKS holds no usable ES256/RS256 key and no SUPABASE_JWT_SECRET is set");
+        const std::lock_guard<std::mutex> lock(keys_mutex);
+        keys = std::move(fresh);
+        return JwksSummary{keys->keys.size(), keys->skipped};
+    }
+
+    // Fetches and swaps in the key set. Called with refresh_mutex held.
+    bool refresh_locked(std::int64_t now) {
+        last_attempt = now;
+        ++fetches;
+        JwksFetch fetched;
+        try {
+            fetched = fetcher();
+        } catch (const std::exception& e) {
+            fetched.ok = false;
+            fetched.error = e.what();
+        } catch (...) {
+            fetched.ok = false;
+            fetched.error = "JWKS fetch failed";
+        }
+        if (fetched.ok) {
+            try {
+                replace(fetched.document);
+                next_due = now + kJwksRefreshSeconds;
+                return true;
+            } catch (const std::exception& e) {
+                fetched.error = e.what();
+            }
+        }
+        // A failed refresh (network, status, a document that is not a usable
+        // JWKS) keeps the last good key set: an outage of the key server must
+        // not turn every token away. The next periodic try comes sooner.
+        ++failures;
+        last_error = fetched.error.empty() ? "JWKS fetch failed" : fetched.error;
+        next_due = now + kJwksRetrySeconds;
+        return false;
     }
 
     ~Impl() {
@@ -153,6 +209,9 @@ Verifier::Verifier(VerifierConfig config) : impl_(std::make_unique<Impl>()) {
     if (!config.admin_api_key.empty()) {
         if (config.admin_api_key.size() > kMaxTokenBytes || !visible_ascii(config.admin_api_key))
             throw ConfigError("ADMIN_API_KEY must be at most 8192 visible ASCII characters, without spaces");
+        // It grants the service role: a short key could be guessed.
+        if (config.admin_api_key.size() < kMinAdminKeyBytes)
+            throw ConfigError("ADMIN_API_KEY must be at least 32 bytes");
         impl_->admin_enabled = true;
         impl_->admin_digest = detail::sha256(config.admin_api_key);
         OPENSSL_cleanse(config.admin_api_key.data(), config.admin_api_key.size());
@@ -172,19 +231,34 @@ Verifier::Verifier(VerifierConfig config) : impl_(std::make_unique<Impl>()) {
 
     if (impl_->secret.empty() && impl_->keys->keys.empty())
         throw ConfigError("no JWT key configured: set SUPABASE_JWT_SECRET and/or SUPABASE_JWKS with an ES256/RS256 key");
+    if (config.jwks_fetcher) {
+        impl_->fetcher = std::move(config.jwks_fetcher);
+        const std::int64_t now = impl_->clock();
+        impl_->last_attempt = now;  // jwks_json is the first fetch
+        impl_->next_due = now + kJwksRefreshSeconds;
+    }
 }
 
 Verifier::~Verifier() = default;
 
-JwksSummary Verifier::replace_jwks(std::string_view jwks_json) {
-    auto fresh = std::make_shared<const detail::KeySet>(detail::parse_jwks(jwks_json));
-    // Supabase serves an empty JWKS to HS256-only projects; that is fine only
-    // if the secret remains to verify anything with.
-    if (fresh->keys.empty() && impl_->secret.empty())
-        throw ConfigError("SUPABASE_JWKS holds no usable ES256/RS256 key and no SUPABASE_JWT_SECRET is set");
-    const std::lock_guard<std::mutex> lock(impl_->keys_mutex);
-    impl_->keys = std::move(fresh);
-    return JwksSummary{impl_->keys->keys.size(), impl_->keys->skipped};
+JwksSummary Verifier::replace_jwks(std::string_view jwks_json) { return impl_->replace(jwks_json); }
+
+JwksRefresh Verifier::refresh_jwks_if_due() {
+    if (!impl_->fetcher) return JwksRefresh::NotConfigured;
+    const std::int64_t now = impl_->clock();
+    if (now < impl_->next_due) return JwksRefresh::NotDue;
+    std::unique_lock<std::mutex> lock(impl_->refresh_mutex, std::try_to_lock);
+    if (!lock.owns_lock() || now < impl_->next_due) return JwksRefresh::NotDue;
+    return impl_->refresh_locked(now) ? JwksRefresh::Refreshed : JwksRefresh::Failed;
+}
+
+JwksRefreshStats Verifier::jwks_refresh_stats() const {
+    const std::lock_guard<std::mutex> lock(impl_->refresh_mutex);
+    JwksRefreshStats stats;
+    stats.fetches = impl_->fetches;
+    stats.failures = impl_->failures;
+    stats.last_error = impl_->last_error;
+    return stats;
 }
 
 JwksSummary Verifier::jwks_summary() const {
@@ -228,14 +302,26 @@ AuthResult Verifier::verify_token(std::string_view token) const {
             return AuthResult::fail(Failure::BadSignature);
         legacy_secret = true;
     } else {
-        const auto keys = impl_->snapshot();
+        auto keys = impl_->snapshot();
         bool alg_configured = false;
         std::vector<const detail::PublicKey*> candidates;
-        for (const auto& key : keys->keys) {
-            if (key.alg != alg) continue;
-            alg_configured = true;
-            // With a kid, only that key; without one, every key of this algorithm.
-            if (!kid || (key.kid && *key.kid == *kid)) candidates.push_back(&key);
+        const auto find_candidates = [&] {
+            alg_configured = false;
+            candidates.clear();
+            for (const auto& key : keys->keys) {
+                if (key.alg != alg) continue;
+                alg_configured = true;
+                // With a kid, only that key; without one, every key of this algorithm.
+                if (!kid || (key.kid && *key.kid == *kid)) candidates.push_back(&key);
+            }
+        };
+        find_candidates();
+        // A kid we do not know may be a key the issuer has just started to use:
+        // fetch the JWKS again (rate-limited) and look once more.
+        if (kid && candidates.empty() && impl_->fetcher) {
+            refresh_for_unknown_kid();
+            keys = impl_->snapshot();
+            find_candidates();
         }
         if (!alg_configured) return AuthResult::fail(Failure::AlgorithmNotAllowed);
         if (candidates.empty()) return AuthResult::fail(Failure::UnknownKey);
@@ -254,7 +340,22 @@ AuthResult Verifier::verify_token(std::string_view token) const {
     rules.expected_issuer = impl_->expected_issuer;
     rules.now = impl_->clock();
     rules.leeway = impl_->leeway;
-    return detail::evaluate_claims(parts->payload, legacy_secret, rules);
+    AuthResult result = detail::evaluate_claims(parts->payload, legacy_secret, rules);
+    // A verdict from a key of a refreshed JWKS holds only until the next
+    // refresh, which may remove that key: callers that cache verdicts until
+    // accept_until then check the token again.
+    if (result.ok() && !legacy_secret && impl_->fetcher)
+        result.principal->accept_until = std::min(result.principal->accept_until, impl_->next_due.load());
+    return result;
+}
+
+void Verifier::refresh_for_unknown_kid() const {
+    // Threads that meet an unknown kid together wait for one fetch and then
+    // all see its result; the rate limit holds across them.
+    const std::lock_guard<std::mutex> lock(impl_->refresh_mutex);
+    const std::int64_t now = impl_->clock();
+    if (now - impl_->last_attempt < kJwksUnknownKidRefreshSeconds) return;
+    impl_->refresh_locked(now);
 }
 
 }  // namespace nw::auth

@@ -1,12 +1,18 @@
 // See config.hpp.
 #include "config/config.hpp"
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+
 #include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
+#include "auth/auth.hpp"
 #include "validation.hpp"
 
 namespace nw::config {
@@ -57,7 +63,9 @@ long EnvInt(const char *name, long fallback, long min, long max)
     return parsed;
 }
 
-std::vector<std::string> EnvList(const char *name, const std::vector<std::string> &fallback)
+// An unset or empty variable gives the fallback, as for every other variable.
+// With allow_none false, a value that lists nothing (" ", ",") is refused.
+std::vector<std::string> EnvList(const char *name, const std::vector<std::string> &fallback, bool allow_none = true)
 {
     const std::string value = Env(name);
     if (value.empty())
@@ -68,6 +76,8 @@ std::vector<std::string> EnvList(const char *name, const std::vector<std::string
     while (std::getline(in, item, ','))
         if (!Trim(item).empty())
             items.push_back(Trim(item));
+    if (items.empty() && !allow_none)
+        throw std::runtime_error(std::string(name) + " lists nothing; leave it unset for the default");
     return items;
 }
 
@@ -82,7 +92,69 @@ void LoadDotEnv()
         setenv(key.c_str(), value.c_str(), /*overwrite=*/0);  // the real environment wins
 }
 
+std::string Lower(std::string text)
+{
+    for (auto &c : text)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+}
+
+struct UrlDeleter {
+    void operator()(CURLU *u) const { curl_url_cleanup(u); }
+};
+
+// One part of a URL as libcurl parses it (the same parser that connects).
+std::string UrlPart(CURLU *url, CURLUPart part)
+{
+    char *value = nullptr;
+    if (curl_url_get(url, part, &value, 0) != CURLUE_OK || value == nullptr)
+        return "";
+    std::string out(value);
+    curl_free(value);
+    return out;
+}
+
+bool IsLoopbackHost(const std::string &host)
+{
+    // libcurl resolves "localhost" to the loopback addresses itself, without DNS.
+    if (host == "localhost")
+        return true;
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        in6_addr v6{};
+        return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1 &&
+               IN6_IS_ADDR_LOOPBACK(&v6);
+    }
+    unsigned char v4[4];
+    return inet_pton(AF_INET, host.c_str(), v4) == 1 && v4[0] == 127;
+}
+
 }  // namespace
+
+bool IsJwksUrl(const std::string &where)
+{
+    const std::string head = Lower(where.substr(0, 8));
+    return head.rfind("https://", 0) == 0 || head.rfind("http://", 0) == 0;
+}
+
+std::string CheckJwksUrl(const std::string &url)
+{
+    std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
+    if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK)
+        return "SUPABASE_JWKS is not a valid URL";
+    const std::string scheme = Lower(UrlPart(parsed.get(), CURLUPART_SCHEME));
+    const std::string host = Lower(UrlPart(parsed.get(), CURLUPART_HOST));
+    if (host.empty())
+        return "SUPABASE_JWKS has no host";
+    if (scheme == "https")
+        return "";
+    if (scheme == "http") {
+        if (IsLoopbackHost(host))
+            return "";
+        return "SUPABASE_JWKS must be an https URL (plain http is allowed only for a loopback host): "
+               "keys fetched in clear could be replaced on the way";
+    }
+    return "SUPABASE_JWKS must be an https URL or a file";
+}
 
 std::vector<std::pair<std::string, std::string>> ParseDotEnv(const std::string &text)
 {
@@ -136,7 +208,8 @@ Config Load()
     c.number_price_currency = Env("NUMBER_PRICE_CURRENCY", "USD");
     if (!IsCurrency(c.number_price_currency))
         throw std::runtime_error("NUMBER_PRICE_CURRENCY must be USD or INR");
-    c.number_countries = EnvList("NUMBER_COUNTRIES", {"US", "CA"});
+    // A search without `country` uses the first; no country at all sells nothing.
+    c.number_countries = EnvList("NUMBER_COUNTRIES", {"US", "CA"}, /*allow_none=*/false);
     for (const auto &country : c.number_countries)
         if (country.size() != 2 || !std::isupper(static_cast<unsigned char>(country[0])) ||
             !std::isupper(static_cast<unsigned char>(country[1])))
@@ -149,16 +222,12 @@ Config Load()
     return c;
 }
 
-std::string ValidateForServe(const Config &c)
+namespace {
+
+std::string CheckDatabaseAndTwilio(const Config &c)
 {
     if (c.database_url.empty())
         return "DATABASE_URL is required";
-    if (c.supabase_jwt_secret.empty() && c.supabase_jwks.empty())
-        return "SUPABASE_JWT_SECRET (at least 32 bytes) or SUPABASE_JWKS is required";
-    if (!c.supabase_jwt_secret.empty() && c.supabase_jwt_secret.size() < 32)
-        return "SUPABASE_JWT_SECRET must be at least 32 bytes";
-    if (c.reconcile_pending_after_seconds < 60)
-        return "RECONCILE_PENDING_AFTER_SECONDS must be at least 60 (a purchase may take up to 60 s)";
     if (!c.twilio_testing_mode) {
         if (c.twilio_account_sid.empty())
             return "live Twilio mode needs TWILIO_ACCOUNT_SID";
@@ -166,10 +235,41 @@ std::string ValidateForServe(const Config &c)
         const bool key = !c.twilio_api_key.empty() && !c.twilio_api_secret.empty();
         if (!token && !key)
             return "live Twilio mode needs TWILIO_AUTH_TOKEN or TWILIO_API_KEY and TWILIO_API_SECRET";
-        if (c.allow_self_topup)
-            return "ALLOW_SELF_TOPUP=true is refused with live Twilio (users could pay for numbers with free money)";
     }
     return "";
+}
+
+}  // namespace
+
+std::string ValidateForServe(const Config &c)
+{
+    if (std::string problem = CheckDatabaseAndTwilio(c); !problem.empty())
+        return problem;
+    if (c.supabase_jwt_secret.empty() && c.supabase_jwks.empty())
+        return "SUPABASE_JWT_SECRET (at least 32 bytes) or SUPABASE_JWKS is required";
+    if (!c.supabase_jwt_secret.empty() && c.supabase_jwt_secret.size() < auth::kMinHs256SecretBytes)
+        return "SUPABASE_JWT_SECRET must be at least 32 bytes";
+    if (IsJwksUrl(c.supabase_jwks))
+        if (std::string problem = CheckJwksUrl(c.supabase_jwks); !problem.empty())
+            return problem;
+    if (!c.admin_api_key.empty() && c.admin_api_key.size() < auth::kMinAdminKeyBytes)
+        return "ADMIN_API_KEY must be at least 32 bytes (it acts as the service role)";
+    if (c.reconcile_pending_after_seconds < kServeMinPendingAfterSeconds)
+        return "RECONCILE_PENDING_AFTER_SECONDS must be at least 60 (a purchase may take up to 60 s)";
+    if (!c.twilio_testing_mode && c.allow_self_topup)
+        return "ALLOW_SELF_TOPUP=true is refused with live Twilio (users could pay for numbers with free money)";
+    return "";
+}
+
+std::string ValidateForReconcile(const Config &c) { return CheckDatabaseAndTwilio(c); }
+
+std::string ReconcileWarning(const Config &c)
+{
+    if (c.reconcile_pending_after_seconds >= kServeMinPendingAfterSeconds)
+        return "";
+    return "RECONCILE_PENDING_AFTER_SECONDS is " + std::to_string(c.reconcile_pending_after_seconds) +
+           ", below the 60 s a purchase may take: a buy still in flight in a running `serve` may be failed "
+           "here, and is then undone at Twilio";
 }
 
 }  // namespace nw::config

@@ -45,10 +45,34 @@ struct Config {
 // naming the variable (never its value) when a value is malformed.
 Config Load();
 
-// The checks `serve` makes before it starts (DESIGN §3): a secret of at least
-// 32 bytes or a JWKS, live mode only with credentials and without self top-ups,
-// RECONCILE_PENDING_AFTER_SECONDS of at least 60. Returns "" when fine.
+// A purchase may take this long in all (Retry-After waits included): `serve`
+// settles no pending purchase younger than that.
+inline constexpr int kServeMinPendingAfterSeconds = 60;
+
+// The checks `serve` makes before it starts (DESIGN §3): DATABASE_URL, a secret
+// of at least 32 bytes or a JWKS (a URL: https, or http to a loopback host),
+// an ADMIN_API_KEY of at least 32 bytes when set, live mode only with
+// credentials and without self top-ups, RECONCILE_PENDING_AFTER_SECONDS of at
+// least 60. Returns "" when fine.
 std::string ValidateForServe(const Config &config);
+
+// The checks of the `reconcile` command: only what it uses, DATABASE_URL and
+// the Twilio settings (no JWT settings; any RECONCILE_PENDING_AFTER_SECONDS
+// >= 0, so an operator can settle every pending purchase now). "" when fine.
+std::string ValidateForReconcile(const Config &config);
+
+// What `reconcile` says before a pass with RECONCILE_PENDING_AFTER_SECONDS
+// below 60 s; "" otherwise.
+std::string ReconcileWarning(const Config &config);
+
+// True when SUPABASE_JWKS names a URL (http:// or https://, any case) rather
+// than a file.
+bool IsJwksUrl(const std::string &where);
+
+// "" when a SUPABASE_JWKS URL may be used: https, or http to a loopback host
+// only (127.0.0.0/8, [::1], localhost), so keys never cross a network
+// unprotected; else the problem, naming SUPABASE_JWKS but not the URL.
+std::string CheckJwksUrl(const std::string &url);
 
 // Parses KEY=VALUE lines (comments, blank lines, optional quotes, `export `);
 // exposed for tests.

@@ -2,6 +2,9 @@
 #include "db/pool.hpp"
 
 #include <chrono>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
 #include <thread>
 
 #include <libpq-fe.h>
@@ -14,8 +17,74 @@ bool IsTransient(const std::string &s)
            s == "57P02" || s == "57P03" || s == "53300";
 }
 
+namespace {
+
+struct ConninfoFree {
+    void operator()(PQconninfoOption *options) const { PQconninfoFree(options); }
+};
+
+// What libpq itself treats as a connection string rather than a database name
+// when expand_dbname is set.
+bool IsConnectionString(const std::string &text)
+{
+    return text.rfind("postgresql://", 0) == 0 || text.rfind("postgres://", 0) == 0 ||
+           text.find('=') != std::string::npos;
+}
+
+bool EnvSet(const char *name)
+{
+    const char *value = std::getenv(name);
+    return value != nullptr && value[0] != '\0';
+}
+
+}  // namespace
+
+ConnectParams BuildConnectParams(const std::string &database_url, const std::string &provider)
+{
+    std::map<std::string, std::string> given;
+    if (IsConnectionString(database_url)) {
+        char *raw_error = nullptr;
+        std::unique_ptr<PQconninfoOption, ConninfoFree> parsed(PQconninfoParse(database_url.c_str(), &raw_error));
+        if (!parsed) {
+            std::string error = raw_error ? raw_error : "out of memory";
+            PQfreemem(raw_error);
+            while (!error.empty() && (error.back() == '\n' || error.back() == ' '))
+                error.pop_back();
+            // These two name the option only; libpq's other messages may quote
+            // parts of the string, which can hold the password.
+            const bool names_option_only = error.rfind("invalid connection option", 0) == 0 ||
+                                           error.rfind("invalid URI query parameter", 0) == 0;
+            throw std::runtime_error("DATABASE_URL is not a connection string libpq accepts" +
+                                     (names_option_only ? ": " + error : std::string()));
+        }
+        for (const PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o)
+            if (o->val != nullptr)
+                given[o->keyword] = o->val;
+    }
+
+    ConnectParams out;
+    const auto add = [&out](const std::string &key, const std::string &value) {
+        out.keys.push_back(key);
+        out.values.push_back(value);
+    };
+    add("dbname", database_url);  // expanded by libpq: every option in it applies
+    // Keywords after dbname override what it expanded to: only add what is absent.
+    if (!given.count("application_name") && !EnvSet("PGAPPNAME"))
+        add("application_name", "number-wallet-shim");
+    if (!given.count("connect_timeout") && !EnvSet("PGCONNECT_TIMEOUT"))
+        add("connect_timeout", "5");
+    // The provider setting is recorded on every number this connection
+    // reserves; it goes last so it wins over one in the user's options.
+    std::string options = given.count("options") ? given["options"] : (EnvSet("PGOPTIONS") ? std::getenv("PGOPTIONS") : "");
+    if (!options.empty())
+        options += ' ';
+    options += "-c number_wallet.provider=" + provider;
+    add("options", options);
+    return out;
+}
+
 Connection::Connection(std::string conninfo, std::string provider)
-    : conninfo_(std::move(conninfo)), provider_(std::move(provider))
+    : conninfo_(std::move(conninfo)), provider_(std::move(provider)), params_(BuildConnectParams(conninfo_, provider_))
 {
 }
 
@@ -34,11 +103,14 @@ bool Connection::EnsureConnected(Error *error)
     if (conn_)
         PQfinish(conn_);
     prepared_.clear();
-    // The provider setting is recorded on every number this connection reserves.
-    const std::string options = "-c number_wallet.provider=" + provider_;
-    const char *keys[] = {"dbname", "options", "application_name", "connect_timeout", nullptr};
-    const char *values[] = {conninfo_.c_str(), options.c_str(), "number-wallet-shim", "5", nullptr};
-    conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+    std::vector<const char *> keys, values;
+    for (std::size_t i = 0; i < params_.keys.size(); ++i) {
+        keys.push_back(params_.keys[i].c_str());
+        values.push_back(params_.values[i].c_str());
+    }
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    conn_ = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
     if (PQstatus(conn_) != CONNECTION_OK) {
         // libpq's message can echo the conninfo's host but never the password.
         *error = {"08006", "could not connect to the database", ""};
@@ -97,6 +169,7 @@ Result Connection::Exec(const Statement &statement, const Params &params)
 Pool::Pool(std::string conninfo, int size, std::string provider)
     : conninfo_(std::move(conninfo)), provider_(std::move(provider)), size_(size)
 {
+    BuildConnectParams(conninfo_, provider_);  // a bad DATABASE_URL is a start-up error
 }
 
 Pool::~Pool() = default;

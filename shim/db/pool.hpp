@@ -45,10 +45,27 @@ struct Result {
 // Transient SQLSTATEs (DESIGN §2): retried, then reported as 503.
 bool IsTransient(const std::string &sqlstate);
 
+// The keywords and values the shim passes to PQconnectdbParams (with
+// expand_dbname): DATABASE_URL whole as "dbname" (a postgresql:// URI, a
+// key=value string or a bare database name), so every option in it reaches
+// libpq (sslmode, target_session_attrs, ...), then only what the shim must add:
+// `-c number_wallet.provider=<provider>` appended to the URL's own `options`,
+// and application_name / connect_timeout when neither the URL nor the
+// environment (PGAPPNAME, PGCONNECT_TIMEOUT) sets them.
+struct ConnectParams {
+    std::vector<std::string> keys;
+    std::vector<std::string> values;
+};
+// Throws std::runtime_error when libpq cannot parse DATABASE_URL (an unknown
+// option, a malformed URI): a start-up error, never an option silently dropped.
+// The message never contains the password.
+ConnectParams BuildConnectParams(const std::string &database_url, const std::string &provider);
+
 // One connection (not thread-safe); used by the pool and, alone, by the
 // reconciler for its session-level advisory lock.
 class Connection {
   public:
+    // Throws as BuildConnectParams does.
     Connection(std::string conninfo, std::string provider);
     ~Connection();
     Connection(const Connection &) = delete;
@@ -62,12 +79,14 @@ class Connection {
     bool EnsureConnected(Error *error);
     std::string conninfo_;
     std::string provider_;
+    ConnectParams params_;
     pg_conn *conn_ = nullptr;
     std::set<std::string> prepared_;
 };
 
 class Pool {
   public:
+    // Checks the conninfo at once (throws as BuildConnectParams does); connects lazily.
     Pool(std::string conninfo, int size, std::string provider);
     ~Pool();
 

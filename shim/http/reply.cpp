@@ -1,9 +1,8 @@
 // See reply.hpp.
 #include "http/reply.hpp"
 
-#include <regex>
-
 #include "db/statements.hpp"
+#include "rate_limit_detail.hpp"
 #include "util/log.hpp"
 
 namespace nw::http {
@@ -31,9 +30,9 @@ Reply FromDbError(const db::Error &e)
         return Error(409, "INVALID_STATE", e.message);
     if (s == "NW005") {
         Reply reply = Error(429, "RATE_LIMITED", e.message + ". " + e.detail);
-        std::smatch m;
-        if (std::regex_search(e.detail, m, std::regex("Retry after ([0-9]+) seconds")))
-            reply.headers.emplace_back("Retry-After", m[1].str());
+        // The detail is the extension's RetryAfterDetail text (extension/core/rate_limit_detail.hpp).
+        if (const auto seconds = ParseRetryAfterDetail(e.detail))
+            reply.headers.emplace_back("Retry-After", std::to_string(*seconds));
         return reply;
     }
     if (s == "NW006")

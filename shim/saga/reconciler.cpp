@@ -6,8 +6,10 @@
 //  3. finishes provider deletions of released numbers;
 //  4. sweeps the provider's inventory: deletes numbers tagged with a failed or
 //     released row (unless a held row carries the sid) and records every other
-//     disagreement as a discrepancy.
+//     disagreement as a discrepancy (a number missing at the provider only for
+//     a row that was active before the listing began).
 #include <map>
+#include <optional>
 
 #include "db/statements.hpp"
 #include "saga/sagas.hpp"
@@ -82,8 +84,30 @@ void FinishDeletions(App &app, ReconcileReport *report)
     }
 }
 
+// The active rows of this provider, by id, with their sid. nullopt when the
+// read failed.
+std::optional<std::map<std::string, std::string>> ActiveRows(App &app)
+{
+    const db::Result active = app.pool->Exec(db::sql::kActiveOfProvider, {std::string(app.provider->Name())});
+    if (!active.ok)
+        return std::nullopt;
+    std::map<std::string, std::string> rows;
+    for (const auto &row : active.rows)
+        rows[row[NumberColumn::kId].value_or("")] = row[NumberColumn::kSid].value_or("");
+    return rows;
+}
+
 void Sweep(App &app, ReconcileReport *report)
 {
+    // Only a row that was already active before the listing began can be
+    // judged missing from it: a number bought while the sweep pages through
+    // the provider may be on no page it read. So read the active rows first;
+    // a row must still be active, with the same sid, once the listing is done.
+    const auto active_before = ActiveRows(app);
+    if (!active_before) {
+        log::Warn("inventory sweep skipped: the active rows could not be read");
+        return;
+    }
     const auto inventory = app.provider->ListOwned(std::nullopt);
     if (!inventory.isOk()) {
         log::Warn("inventory sweep skipped", {{"error", inventory.error().message}});
@@ -124,9 +148,13 @@ void Sweep(App &app, ReconcileReport *report)
     if (!active.ok)
         return;
     for (const auto &row : active.rows) {
+        const std::string id = row[NumberColumn::kId].value_or("");
         const std::string sid = row[NumberColumn::kSid].value_or("");
         if (owned_sids.count(sid))
             continue;
+        const auto before = active_before->find(id);
+        if (before == active_before->end() || before->second != sid)
+            continue;  // became active during the listing: the next sweep judges it
         app.pool->Exec(db::sql::kRecordDiscrepancy,
                        {std::string("missing_at_provider"), row[NumberColumn::kPhone], row[NumberColumn::kSid],
                         row[NumberColumn::kId], std::string("an active number the provider no longer has; renewals stop")});

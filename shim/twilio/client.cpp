@@ -184,6 +184,7 @@ BuyOutcome Client::buy(const std::string& phoneNumber, const std::string& friend
   req.method = "POST";
   req.url = accountUrl() + "/IncomingPhoneNumbers.json";
   req.body = formEncode(form);
+  req.freshConnection = true;  // never resent by libcurl (see HttpRequest)
 
   RateLimited limited;
   limited.attempts = 0;

@@ -145,6 +145,13 @@ HttpResponse perform(const Credentials& creds, const HttpRequest& req) {
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &ex);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, onHeader);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &ex);
+  if (req.freshConnection) {
+    // Not a kept-alive connection (libcurl retries only requests sent on a
+    // reused one), and not kept for later requests either: curl_easy_reset
+    // clears both options before this handle's next request.
+    curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+  }
   if (req.method == "POST") {
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(req.body.size()));
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.c_str());

@@ -13,6 +13,11 @@ struct HttpRequest {
   std::string body;         // form-encoded, POST only
   long timeoutMs = 15000;   // total time for this exchange
   long connectTimeoutMs = 15000;
+  // A request that must never be sent twice (the buy): it goes out on a new
+  // connection that is closed after it. libcurl resends a request, POST
+  // included, on a new connection when a reused kept-alive connection dies
+  // before any byte of the answer; on a fresh connection it never does.
+  bool freshConnection = false;
 };
 
 // How an exchange ended when no complete response arrived.

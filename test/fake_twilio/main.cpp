@@ -33,7 +33,8 @@ void printUsage(std::ostream& out) {
          "  POST /__control/fail   {\"op\":\"search|buy|list|fetch|release\", \"mode\":\"21422|21421|20003|20404|500|503|\n"
          "                          timeout|timeout_after|lost_response|lost_response_drop|429|malformed\",\n"
          "                          \"phoneNumber\"?, \"sid\"?, \"count\"?: 1 (-1 = always), \"retryAfter\"?, \"sleepMs\"?}\n"
-         "  POST /__control/reset  POST /__control/config {\"buyDelayMs\",\"pageSize\",\"timeoutSleepMs\"}\n"
+         "  POST /__control/reset  POST /__control/config {\"buyDelayMs\",\"pageSize\",\"timeoutSleepMs\",\n"
+         "                          \"listPauseMs\" (an unfiltered list pauses before answering)}\n"
          "  GET  /__control/state  POST /__control/own {\"phoneNumber\",\"friendlyName\"}  POST /__control/disown {\"sid\"}\n";
 }
 

@@ -129,6 +129,7 @@ void State::configure(const nlohmann::json& patch) {
   readInt("buyDelayMs", 0, 600000, next.buyDelayMs);
   readInt("pageSize", 1, 1000, pageSize);
   readInt("timeoutSleepMs", 0, 600000, next.timeoutSleepMs);
+  readInt("listPauseMs", 0, 600000, next.listPauseMs);
   next.pageSize = static_cast<int>(pageSize);
   settings_ = next;
 }
@@ -290,7 +291,7 @@ nlohmann::json State::snapshot() const {
                      {"smsUrl", o->smsUrl}});
   }
   nlohmann::json calls = nlohmann::json::object();
-  for (const char* op : {"search", "buy", "list", "fetch", "release"}) {
+  for (const char* op : {"search", "buy", "list", "fetch", "release", "list_paused"}) {
     auto it = calls_.find(op);
     calls[op] = it == calls_.end() ? 0 : it->second;
   }
@@ -308,7 +309,8 @@ nlohmann::json State::snapshot() const {
           {"config",
            {{"buyDelayMs", settings_.buyDelayMs},
             {"pageSize", settings_.pageSize},
-            {"timeoutSleepMs", settings_.timeoutSleepMs}}}};
+            {"timeoutSleepMs", settings_.timeoutSleepMs},
+            {"listPauseMs", settings_.listPauseMs}}}};
 }
 
 void State::sleepFor(long ms) {

@@ -25,6 +25,10 @@ struct Settings {
   long buyDelayMs = 0;       // every buy sleeps this long before acting
   int pageSize = 3;          // IncomingPhoneNumbers page size cap (small, so paging happens)
   long timeoutSleepMs = 30000;  // how long "timeout" failures stall
+  // An unfiltered list (the inventory sweep's, no PhoneNumber) reads its page,
+  // counts "list_paused", then sleeps this long before answering: a buy made
+  // meanwhile is on no page the sweep reads.
+  long listPauseMs = 0;
 };
 
 struct Listing {
@@ -71,7 +75,7 @@ class State {
 
   Settings settings() const;
   void reset();  // back to the start: fresh inventory, nothing owned, no rules, zero counts
-  void configure(const nlohmann::json& patch);  // buyDelayMs, pageSize, timeoutSleepMs
+  void configure(const nlohmann::json& patch);  // buyDelayMs, pageSize, timeoutSleepMs, listPauseMs
 
   void countCall(const std::string& op);
   void addRule(FailureRule rule);

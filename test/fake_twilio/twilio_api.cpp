@@ -171,6 +171,12 @@ void handleList(const httplib::Request& req, httplib::Response& res, State& stat
   }
   const std::string friendly = req.get_param_value("FriendlyName");
   ListPage p = state.list(phoneFilter, friendly, page, pageSize);
+  if (phoneFilter.empty()) {
+    if (const long pause = state.settings().listPauseMs; pause > 0) {
+      state.countCall("list_paused");
+      state.sleepFor(pause);
+    }
+  }
   const std::string accountSid = state.settings().accountSid;
   auto pageUri = [&](int n) {
     httplib::Params q;
