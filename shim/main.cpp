@@ -118,7 +118,7 @@ int main(int argc, char **argv)
         app.config = nw::config::Load();
         if (command == "token")
             return Token(app.config, argc, argv);
-        // `reconcile` checks only what it uses (DESIGN §3): it needs no JWT
+        // `reconcile` checks only what it uses (docs/http-api.md): it needs no JWT
         // settings and may settle every pending purchase now.
         const std::string problem = command == "reconcile" ? nw::config::ValidateForReconcile(app.config)
                                                            : nw::config::ValidateForServe(app.config);

@@ -1,4 +1,4 @@
-// Public API of the shim's authentication module (DESIGN.md §3 "Auth").
+// Public API of the shim's authentication module (docs/http-api.md "Authentication").
 //
 // A Verifier turns the value of an `Authorization` header into a Principal
 // (a user or the service role) or a Failure. Which algorithms are accepted is

@@ -1,4 +1,4 @@
-// Claim rules of DESIGN.md §3 "Auth", applied after the signature is verified.
+// Claim rules of docs/http-api.md "Authentication", applied after the signature is verified.
 //
 // Service tokens: signed with the HS256 legacy secret and `role: service_role`
 // (Supabase's service key: no sub, no aud, iss "supabase"). A service_role

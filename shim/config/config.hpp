@@ -1,4 +1,4 @@
-// The shim's configuration: DESIGN §3's environment variables (a .env file in
+// The shim's configuration: the environment variables of docs/http-api.md (a .env file in
 // the working directory is read first; the real environment wins).
 #pragma once
 
@@ -49,7 +49,7 @@ Config Load();
 // settles no pending purchase younger than that.
 inline constexpr int kServeMinPendingAfterSeconds = 60;
 
-// The checks `serve` makes before it starts (DESIGN §3): DATABASE_URL, a secret
+// The checks `serve` makes before it starts (docs/http-api.md): DATABASE_URL, a secret
 // of at least 32 bytes or a JWKS (a URL: https, or http to a loopback host),
 // an ADMIN_API_KEY of at least 32 bytes when set, live mode only with
 // credentials and without self top-ups, RECONCILE_PENDING_AFTER_SECONDS of at

@@ -42,7 +42,7 @@ struct Result {
     std::string Text(std::size_t row, std::size_t column) const { return At(row, column).value_or(""); }
 };
 
-// Transient SQLSTATEs (DESIGN §2): retried, then reported as 503.
+// Transient SQLSTATEs (docs/sql-api.md "Errors"): retried, then reported as 503.
 bool IsTransient(const std::string &sqlstate);
 
 // The keywords and values the shim passes to PQconnectdbParams (with

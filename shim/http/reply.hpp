@@ -21,7 +21,7 @@ struct Reply {
 Reply Error(int status, const std::string &code, const std::string &message,
             const nlohmann::json &extra = nlohmann::json::object());
 
-// The SQLSTATE -> HTTP mapping of DESIGN §2 (NW005 adds Retry-After).
+// The SQLSTATE -> HTTP mapping of docs/sql-api.md "Errors" (NW005 adds Retry-After).
 Reply FromDbError(const db::Error &error);
 
 // The contract's number object from a row of NW_NUMBER_COLUMNS.

@@ -24,7 +24,7 @@ struct RequestState {
 };
 RequestState &Current();
 
-// The methods the API answers (DESIGN §3); any other is 405.
+// The methods the API answers (docs/http-api.md); any other is 405.
 constexpr const char *kAllowedMethods = "GET, HEAD, POST, DELETE, OPTIONS";
 bool IsAllowedMethod(const std::string &method);
 

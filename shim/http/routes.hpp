@@ -1,4 +1,4 @@
-// The routes of DESIGN §3; each runs after PreRoute's checks.
+// The routes of docs/http-api.md; each runs after PreRoute's checks.
 #pragma once
 
 #include <httplib.h>

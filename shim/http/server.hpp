@@ -1,4 +1,4 @@
-// The HTTP API of DESIGN §3 on cpp-httplib.
+// The HTTP API of docs/http-api.md on cpp-httplib.
 #pragma once
 
 #include "saga/app.hpp"

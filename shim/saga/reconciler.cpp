@@ -1,4 +1,4 @@
-// The reconciler (DESIGN §3): one pass at a time, by a session advisory lock
+// The reconciler (docs/http-api.md): one pass at a time, by a session advisory lock
 // held on its own connection (it holds no row lock and never buys).
 //  1. settles pending purchases older than RECONCILE_PENDING_AFTER_SECONDS by
 //     asking the provider;

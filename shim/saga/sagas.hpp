@@ -1,4 +1,4 @@
-// The purchase and release sagas (DESIGN §3) and the reconciler. The database
+// The purchase and release sagas (docs/http-api.md) and the reconciler. The database
 // decides every money and ownership question; these functions only order the
 // calls: reserve, then buy (no lock or connection held), then settle.
 #pragma once

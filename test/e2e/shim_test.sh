@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shim_test.sh: end-to-end tests of the HTTP shim (DESIGN §3-§4) through the real
+# shim_test.sh: end-to-end tests of the HTTP shim (docs/http-api.md) through the real
 # binary, a real database and the fake Twilio (test/fake_twilio).
 #
 # Uses PGHOST/PGPORT/PGUSER (a superuser) from the environment. Creates database
@@ -534,7 +534,7 @@ agree "kill -9 between reserve and settle" "$UK" 3.85
 
 # The reconciler gives up on a slow purchase (Twilio does not have it yet), then the buy
 # lands: confirm_purchase answers NW004, the row is failed and no held row has the sid,
-# so the shim deletes the number at Twilio and answers the refusal (DESIGN §3).
+# so the shim deletes the number at Twilio and answers the refusal (docs/http-api.md).
 new_user 5.00; ULATE=$U
 pick; PLATE=$PHONE
 fake POST /__control/config '{"buyDelayMs":3000}' >/dev/null

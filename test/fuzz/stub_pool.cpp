@@ -23,7 +23,7 @@ bool Connection::Healthy() const { return false; }
 Result Connection::Exec(const Statement &, const Params &)
 {
     Result r;
-    r.error = {fuzzhttp::g_sqlstate, "stub database error", "Retry after 7 seconds"};
+    r.error = {fuzzhttp::g_sqlstate, "stub database error", "Retry after 7 seconds."};
     return r;
 }
 

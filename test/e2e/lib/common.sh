@@ -49,7 +49,7 @@ jb() { jq -r "$@" <<<"$BODY" 2>/dev/null; }
 # expect NAME STATUS [JQ_CONDITION]: the last call answered STATUS and the body satisfies the condition.
 expect() {
     local name=$1 want=$2 cond=${3:-true}
-    # Every error answers {"error": "<message>", "code": "<CODE>"} (DESIGN §3).
+    # Every error answers {"error": "<message>", "code": "<CODE>"} (docs/http-api.md).
     if [[ $want == [45]?? ]] && [ -z "${NO_ERROR_SHAPE:-}" ]; then cond="($cond) and (.error | type) == \"string\" and (.code | type) == \"string\""; fi
     if [ "$STATUS" = "$want" ] && { [ "$cond" = true ] || jq -e "$cond" >/dev/null 2>&1 <<<"$BODY"; }; then
         ok "$name"
