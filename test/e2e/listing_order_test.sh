@@ -41,22 +41,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" -eq 0 ]
-    exit $?
-}
+require_suite_tools curl jq openssl psql
 
-for tool in curl jq openssl psql; do
-    command -v "$tool" >/dev/null || { not_ok "tool $tool is installed"; finish; }
-done
-[ -x "$SHIM_BIN" ] && [ -x "$FAKE_BIN" ] || { not_ok "build/number-wallet-shim and build/fake-twilio exist (run make)"; finish; }
-
-out=$(qpg "CREATE DATABASE \"$DB\"") || { not_ok "create database $DB" "$out"; finish; }
-out=$(q "CREATE EXTENSION number_wallet;
-         CREATE ROLE \"$ROLE\" LOGIN;
-         GRANT number_wallet_service TO \"$ROLE\";") ||
-    { not_ok "create extension and shim role" "$out"; finish; }
+create_suite_database
 
 start_fake "$W/fake.log" || { not_ok "fake Twilio starts" "$(cat "$W/fake.log")"; finish; }
 SHIM_ENV=(

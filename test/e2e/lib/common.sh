@@ -194,3 +194,31 @@ agree() {
             "${problems:-inventory ok}"
     fi
 }
+
+# ---- suite set-up (the shim suites) -----------------------------------------
+# finish: the summary line (with the run time when STARTED is set); exits
+# non-zero when a check failed.
+finish() {
+    [ -z "${STARTED:-}" ] || echo "# took $(($(date +%s) - STARTED)) s"
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit $?
+}
+# require_suite_tools TOOL...: the tools, the shim and the fake Twilio are there; else the suite ends.
+require_suite_tools() {
+    local tool
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || { not_ok "tool $tool is installed"; finish; }
+    done
+    [ -x "$SHIM_BIN" ] && [ -x "$FAKE_BIN" ] || { not_ok "build/number-wallet-shim and build/fake-twilio exist (run make)"; finish; }
+}
+# create_suite_database: database $DB with the extension, and the shim's login
+# $ROLE holding number_wallet_service; else the suite ends.
+create_suite_database() {
+    local out
+    out=$(qpg "CREATE DATABASE \"$DB\"") || { not_ok "create database $DB" "$out"; finish; }
+    out=$(q "CREATE EXTENSION number_wallet;
+             CREATE ROLE \"$ROLE\" LOGIN;
+             GRANT number_wallet_service TO \"$ROLE\";") ||
+        { not_ok "create extension and shim role" "$out"; finish; }
+}
