@@ -30,6 +30,13 @@ NW_STARTED_CLUSTER=0
 
 log() { printf '==> %s\n' "$*" >&2; }
 
+# As a normal user, installing packages and the extension goes through sudo.
+need_sudo() {
+  [ -z "$SUDO" ] || command -v sudo >/dev/null && return 0
+  log "installing needs root: run this as root, or as a user with sudo (apt-get install sudo as root)"
+  exit 1
+}
+
 # Debian packages the project builds and runs with.
 NW_PACKAGES=(
   make g++ cmake pkg-config clang-14 llvm-14-dev libclang-rt-14-dev
@@ -47,6 +54,7 @@ install_missing_packages() {
     return 0
   fi
   log "installing ${missing[*]}"
+  need_sudo
   $SUDO apt-get update -q
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
@@ -55,6 +63,7 @@ build_and_install() {
   log "building"
   make -C "$PROJECT_DIR" -j2 --no-print-directory >/dev/null
   log "installing the extension into $(pg_config --pkglibdir)"
+  need_sudo
   $SUDO make -C "$PROJECT_DIR" install NW_SKIP_SHIM=1 --no-print-directory >/dev/null
 }
 
