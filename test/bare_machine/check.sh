@@ -121,16 +121,17 @@ for tool in make sudo git curl; do
   [ ! -e "$DIR/base/usr/bin/$tool" ] || die "the base is not bare: it has $tool"
 done
 
-# copy_tree DEST OWNER STRIP: this checkout without .git and build output.
+# copy_tree ROOT CHECKOUT OWNER STRIP: this checkout without .git and build
+# output, into CHECKOUT inside ROOT, owned by OWNER (a user of the chroot).
 copy_tree() {
-  local dest=$1 owner=$2 strip=$3
+  local dest=$1$2 co=$2 owner=$3 strip=$4
   rm -rf "$dest"; mkdir -p "$dest"
   tar -C "$SRC" --exclude=./.git --exclude=./build --exclude=./.run --exclude=./results \
     --exclude=./output_iso --exclude=./log --exclude='./tmp_check*' --exclude='./regression.*' \
     --exclude=./number_wallet.control --exclude='*.o' --exclude='*.bc' --exclude='*.so' -cf - . |
     tar -C "$dest" -xf -
   if [ "$strip" = 1 ]; then find "$dest" -type f -exec chmod a-x {} +; fi
-  chown -R "$owner" "$dest"
+  chroot "$1" chown -R "$owner" "$co"
 }
 
 # run_check ROOT USER CHECKOUT: the run command: serve, /api/health, SIGINT.
@@ -172,17 +173,16 @@ one_run() { # NAME
   local name=$1 r="$DIR/$1" user co strip owner line status=ok
   say "$name: a fresh copy of the bare machine in $r"
   rm -rf "$r"
-  cp -a "$DIR/base" "$r"
-  mount_into "$r"
+  cp -a "$DIR/base" "$r" && mount_into "$r" || { RESULTS+=("$name: cannot set up the chroot"); return 1; }
   if [ "$name" = root ]; then
     user=root co=/root/number_wallet strip=1 owner=root:root
   else
     user=dev co=/home/dev/number_wallet strip=0 owner=dev:dev
     say "user: the machine's setup: sudo, and dev with passwordless sudo"
     in_chroot "$r" root "apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q sudo >/dev/null &&
-      useradd -m -s /bin/bash dev && echo 'dev ALL=(ALL) NOPASSWD:ALL' >/etc/sudoers.d/dev && chmod 440 /etc/sudoers.d/dev"
+      useradd -m -s /bin/bash dev && echo 'dev ALL=(ALL) NOPASSWD:ALL' >/etc/sudoers.d/dev && chmod 440 /etc/sudoers.d/dev" || { RESULTS+=("$name: the machine's setup failed"); return 1; }
   fi
-  copy_tree "$r$co" "$owner" "$strip"
+  copy_tree "$r" "$co" "$owner" "$strip" || { RESULTS+=("$name: cannot copy the tree"); return 1; }
   say "$name: bash scripts/test.sh as $user in $co (log: $DIR/$name-test.log)"
   local started=$SECONDS
   in_chroot "$r" "$user" "cd $co && bash scripts/test.sh" >"$DIR/$name-test.log" 2>&1 || status=failed
