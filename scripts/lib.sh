@@ -14,6 +14,9 @@ PG_BIN=/usr/lib/postgresql/15/bin
 NW_PG_PORT=${NW_PG_PORT:-54329}
 
 if [ "$(id -u)" -eq 0 ]; then
+  # `su` without `-` keeps a user's PATH, which has no sbin directories; root
+  # needs them (runuser, and dpkg calls ldconfig and start-stop-daemon).
+  case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin ;; esac
   SUDO=""
   AS_PG=(runuser -u postgres -- env --chdir=/)  # postgres cannot enter a checkout under /root
   PG_SUPERUSER=postgres
