@@ -136,7 +136,7 @@ copy_tree() {
 
 # run_check ROOT USER CHECKOUT: the run command: serve, /api/health, SIGINT.
 run_check() {
-  local r=$1 user=$2 co=$3 log=$4 port=18080 pgid i body=""
+  local r=$1 user=$2 co=$3 log=$4 port=18080 i body=""
   while (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
   # Job control gives the run its own process group, as a terminal would: SIGINT
   # to the group is Ctrl-C (without it, bash starts background jobs with SIGINT ignored).
@@ -152,20 +152,19 @@ run_check() {
   echo "GET /api/health on port $port: ${body:-no answer}" | tee -a "$log"
   kill -INT -- "-$RUN_PGID" 2>/dev/null || true
   for i in $(seq 1 60); do kill -0 "$RUN_PGID" 2>/dev/null || break; sleep 1; done
-  local stopped=1
-  if kill -0 "$RUN_PGID" 2>/dev/null; then stopped=0; kill -TERM -- "-$RUN_PGID" 2>/dev/null || true; fi
+  local exited=yes
+  if kill -0 "$RUN_PGID" 2>/dev/null; then exited=no; kill -TERM -- "-$RUN_PGID" 2>/dev/null || true; fi
   wait "$RUN_PGID" 2>/dev/null || true
   RUN_PGID=""
-  # Nothing of it may be left: no shim on the port, no postgres of this chroot.
-  local left=0 p
+  # Nothing of it may be left: no process of this chroot, nothing on the port.
+  local left=0 p port_free=yes
   sleep 1
   for p in /proc/[0-9]*; do
     [ "$(readlink "$p/root" 2>/dev/null)" != "$r" ] || { left=$((left + 1)); tr '\0' ' ' <"$p/cmdline" >>"$log"; echo >>"$log"; }
   done
-  (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && stopped=0
-  [ "$left" = 0 ] || stopped=0
-  echo "after SIGINT: the run exited: $([ "$stopped" = 1 ] && echo yes || echo no); processes left in the chroot: $left" | tee -a "$log"
-  [[ $body == *'"status":"ok"'* ]] && [ "$stopped" = 1 ]
+  (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null && port_free=no
+  echo "after SIGINT: the run exited: $exited; processes left in the chroot: $left; port $port free: $port_free" | tee -a "$log"
+  [[ $body == *'"status":"ok"'* ]] && [ "$exited" = yes ] && [ "$left" = 0 ] && [ "$port_free" = yes ]
 }
 
 RESULTS=()
