@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
   --dir) DIR=$2; shift ;;
   --only) ONLY=$2; shift ;;
   --keep) KEEP=1 ;;
-  -h | --help) sed -n '2,33p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
   *) echo "unknown argument: $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
