@@ -3,6 +3,8 @@
 #   make install    install the extension into the server pg_config names
 #   make run        install what is missing, build, start a local cluster (and the shim), serve
 #   make test       the same set-up, then every test; ends with "N passed, N failed"
+#                   (without make: bash scripts/run.sh, bash scripts/test.sh)
+#   make bare-check the two commands in a debootstrapped Debian 12 (root; slow)
 #   make stress, make fuzz, make bench   the long runs
 
 EXTENSION   = number_wallet
@@ -42,7 +44,7 @@ EXTRA_CLEAN += $(EXTENSION).control
 
 # --- the shim and the C++ unit tests (CMake) -------------------------------
 BUILD_DIR ?= build/cmake
-.PHONY: shim run test stress fuzz bench
+.PHONY: shim run test bare-check stress fuzz bench
 shim:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	env -u MAKEFLAGS -u MFLAGS cmake --build $(BUILD_DIR) -j2
@@ -51,18 +53,24 @@ all: shim
 endif
 
 # --- the two commands of the README ----------------------------------------
+# Through bash, so they work in a tree unpacked without exec bits.
 run:
-	@scripts/run.sh
+	@bash scripts/run.sh
 
 test:
-	@scripts/test.sh
+	@bash scripts/test.sh
+
+# The two commands on a freshly debootstrapped Debian 12 (minbase), as root and
+# as a user with sudo; needs root, debootstrap and about an hour (not in `make test`).
+bare-check:
+	@bash test/bare_machine/check.sh
 
 # Long runs (issue 4 and 5); short versions of stress and fuzz run in `make test`.
 stress:
-	@test/stress/run.sh
+	@bash test/stress/run.sh
 
 fuzz:
-	@test/fuzz/run.sh
+	@bash test/fuzz/run.sh
 
 bench:
-	@bench/run.sh
+	@bash bench/run.sh

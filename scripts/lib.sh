@@ -14,6 +14,9 @@ PG_BIN=/usr/lib/postgresql/15/bin
 NW_PG_PORT=${NW_PG_PORT:-54329}
 
 if [ "$(id -u)" -eq 0 ]; then
+  # `su` without `-` keeps a user's PATH, which has no sbin directories; root
+  # needs them (runuser, and dpkg calls ldconfig and start-stop-daemon).
+  case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/local/sbin:/usr/sbin:/sbin ;; esac
   SUDO=""
   AS_PG=(runuser -u postgres -- env --chdir=/)  # postgres cannot enter a checkout under /root
   PG_SUPERUSER=postgres
@@ -30,12 +33,24 @@ NW_STARTED_CLUSTER=0
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-# Debian packages the project builds and runs with.
+# As a normal user, installing packages and the extension goes through sudo.
+need_sudo() {
+  [ -z "$SUDO" ] || command -v sudo >/dev/null && return 0
+  log "installing needs root: run this as root, or as a user with sudo (apt-get install sudo as root)"
+  exit 1
+}
+
+# Debian packages the project builds, runs and tests with, installed without
+# their recommendations: everything the scripts call beyond a minimal Debian 12
+# (debootstrap --variant=minbase; test/bare_machine/check.sh proves the list)
+# must be named here. ca-certificates: the shim's live calls (Twilio, a JWKS)
+# verify TLS against the system CA bundle, which libcurl only recommends.
 NW_PACKAGES=(
   make g++ cmake pkg-config clang-14 llvm-14-dev libclang-rt-14-dev
   postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
   libcpp-httplib-dev libcurl4-openssl-dev nlohmann-json3-dev libjwt-dev libssl-dev
   libgtest-dev libgmock-dev libphonenumber-dev curl jq openssl gzip procps
+  ca-certificates
 )
 
 install_missing_packages() {
@@ -47,6 +62,7 @@ install_missing_packages() {
     return 0
   fi
   log "installing ${missing[*]}"
+  need_sudo
   $SUDO apt-get update -q
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
@@ -55,6 +71,7 @@ build_and_install() {
   log "building"
   make -C "$PROJECT_DIR" -j2 --no-print-directory >/dev/null
   log "installing the extension into $(pg_config --pkglibdir)"
+  need_sudo
   $SUDO make -C "$PROJECT_DIR" install NW_SKIP_SHIM=1 --no-print-directory >/dev/null
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make run`: install what is missing, build, start the local cluster with the
-# extension installed and the shim in Twilio testing mode on 127.0.0.1:8080, and
-# serve until Ctrl-C.
+# `bash scripts/run.sh` (`make run` with make): install what is missing, build,
+# start the local cluster with the extension installed and the shim in Twilio
+# testing mode on 127.0.0.1:8080, and serve until Ctrl-C. Needs only bash and
+# apt (root, or a user with sudo).
 source "$(dirname "$0")/lib.sh"
 cd "$PROJECT_DIR"
 

@@ -32,7 +32,7 @@ TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=("${ALL_TARGETS[@]}")
 
 OUT="$ROOT/build/fuzz"
-if ! test/fuzz/build.sh "${TARGETS[@]}"; then
+if ! bash test/fuzz/build.sh "${TARGETS[@]}"; then
     echo "run.sh: build failed"
     echo "0 passed, ${#TARGETS[@]} failed"
     exit 1
