@@ -141,7 +141,7 @@ Reply Available(App &app, const httplib::Request &req)
         return r;
     }
     const auto found = app.provider->Search(country, area, contains, limit);
-    if (!found.isOk())
+    if (!found.IsOk())
         return Error(502, "PROVIDER_ERROR", "the provider could not search numbers right now");
     json numbers = json::array();
     for (const auto &n : found.value()) {

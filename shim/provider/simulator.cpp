@@ -113,7 +113,7 @@ class Simulator final : public Provider {
     twilio::Result<twilio::ReleaseOutcome> Release(const std::string &sid, Deadline) override
     {
         const auto owned = ListOwned(std::nullopt);
-        if (!owned.isOk())
+        if (!owned.IsOk())
             return owned.error();
         for (const auto &number : owned.value())
             if (number.sid == sid)

@@ -28,11 +28,11 @@ class TwilioProvider final : public Provider {
     twilio::Result<std::optional<twilio::OwnedNumber>> FindOwned(const std::string &phone_number,
                                                                  Deadline deadline) override
     {
-        return client_.findOwned(phone_number, deadline);
+        return client_.FindOwned(phone_number, deadline);
     }
     twilio::Result<std::vector<twilio::OwnedNumber>> ListOwned(Deadline deadline) override
     {
-        return client_.listOwned(deadline);
+        return client_.ListOwned(deadline);
     }
     twilio::Result<twilio::ReleaseOutcome> Release(const std::string &sid, Deadline deadline) override
     {

@@ -146,7 +146,7 @@ http::Reply Settle(App &app, const std::string &id, const twilio::Bought &bought
         if (held.ok && held.rows.empty()) {
             const auto deleted = app.provider->Release(bought.sid, std::nullopt);
             log::Warn("bought a number whose purchase had failed; deleted it at the provider",
-                      {{"numberId", id}, {"sid", bought.sid}, {"deleted", deleted.isOk()}});
+                      {{"numberId", id}, {"sid", bought.sid}, {"deleted", deleted.IsOk()}});
         }
     }
     return AnswerForRow(app, *row);
@@ -159,7 +159,7 @@ Ownership AskProvider(App &app, const std::string &id, const std::string &phone,
                       twilio::OwnedNumber *found)
 {
     const auto owned = app.provider->FindOwned(phone, deadline);
-    if (!owned.isOk())
+    if (!owned.IsOk())
         return Ownership::kCannotTell;
     if (!owned.value())
         return Ownership::kNotOurs;

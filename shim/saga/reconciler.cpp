@@ -34,7 +34,7 @@ void SettlePending(App &app, ReconcileReport *report)
         const std::string id = row[NumberColumn::kId].value_or("");
         const std::string phone = row[NumberColumn::kPhone].value_or("");
         const auto owned = app.provider->FindOwned(phone, std::nullopt);
-        if (!owned.isOk()) {
+        if (!owned.IsOk()) {
             ++report->still_pending;
             continue;
         }
@@ -109,7 +109,7 @@ void Sweep(App &app, ReconcileReport *report)
         return;
     }
     const auto inventory = app.provider->ListOwned(std::nullopt);
-    if (!inventory.isOk()) {
+    if (!inventory.IsOk()) {
         log::Warn("inventory sweep skipped", {{"error", inventory.error().message}});
         return;
     }
@@ -134,7 +134,7 @@ void Sweep(App &app, ReconcileReport *report)
         if (status == "failed" || (status == "released" && row.Text(0, NumberColumn::kProviderReleased) == "t")) {
             // A buy that landed after we gave up, or a deletion that did not stick.
             const db::Result held = app.pool->Exec(db::sql::kSidHeld, {number.sid});
-            if (held.ok && held.rows.empty() && app.provider->Release(number.sid, std::nullopt).isOk())
+            if (held.ok && held.rows.empty() && app.provider->Release(number.sid, std::nullopt).IsOk())
                 ++report->swept_deleted;
         } else if ((status == "active" || status == "released") &&
                    row.Text(0, NumberColumn::kSid) != number.sid) {

@@ -11,7 +11,7 @@ bool FinishProviderDeletion(App &app, const std::string &number_id, const std::s
                             const std::string &phone_number)
 {
     const auto released = app.provider->Release(sid, std::nullopt);
-    if (!released.isOk()) {
+    if (!released.IsOk()) {
         log::Warn("provider deletion failed; will retry", {{"numberId", number_id}, {"sid", sid},
                                                             {"error", released.error().message}});
         return false;
@@ -19,7 +19,7 @@ bool FinishProviderDeletion(App &app, const std::string &number_id, const std::s
     if (released.value() == twilio::ReleaseOutcome::NotFound) {
         // A 404 is believed only when a look-up agrees the number is not ours.
         const auto owned = app.provider->FindOwned(phone_number, std::nullopt);
-        if (!owned.isOk() || (owned.value() && owned.value()->sid == sid))
+        if (!owned.IsOk() || (owned.value() && owned.value()->sid == sid))
             return false;
     }
     const db::Result marked = app.pool->Exec(db::sql::kMarkReleased, {number_id});

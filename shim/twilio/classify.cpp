@@ -5,7 +5,7 @@
 
 namespace nw::twilio {
 
-BuyOutcome classifyBuyResponse(const HttpResponse& response, std::string_view requestedNumber) {
+BuyOutcome ClassifyBuyResponse(const HttpResponse& response, std::string_view requestedNumber) {
   switch (response.failure) {
     case TransportFailure::None:
       break;
@@ -22,8 +22,8 @@ BuyOutcome classifyBuyResponse(const HttpResponse& response, std::string_view re
 
   const int status = static_cast<int>(response.status);
   if (status >= 200 && status < 300) {
-    Result<OwnedNumber> parsed = parseOwnedNumber(response.body);
-    if (!parsed.isOk()) {
+    Result<OwnedNumber> parsed = ParseOwnedNumber(response.body);
+    if (!parsed.IsOk()) {
       return Unknown{"Twilio answered HTTP " + std::to_string(status) + " with an unreadable body (" +
                      parsed.error().message + ")"};
     }
@@ -37,23 +37,23 @@ BuyOutcome classifyBuyResponse(const HttpResponse& response, std::string_view re
   }
 
   if (status == 429) {
-    TwilioError te = parseTwilioError(status, response.body);
+    TwilioError te = ParseTwilioError(status, response.body);
     RateLimited r;
     r.httpStatus = status;
     r.twilioCode = te.twilioCode;
     r.attempts = 1;
     r.retryAfterSeconds = response.retryAfterSeconds;
-    r.message = "Twilio is rate limiting purchases: " + formatTwilioError(te);
+    r.message = "Twilio is rate limiting purchases: " + FormatTwilioError(te);
     return r;
   }
 
   if (status >= 400 && status < 500) {
-    TwilioError te = parseTwilioError(status, response.body);
-    return Refused{status, te.twilioCode, "Twilio refused the purchase: " + formatTwilioError(te)};
+    TwilioError te = ParseTwilioError(status, response.body);
+    return Refused{status, te.twilioCode, "Twilio refused the purchase: " + FormatTwilioError(te)};
   }
 
-  TwilioError te = parseTwilioError(status, response.body);
-  return Unknown{"Twilio answered " + formatTwilioError(te) + "; the number may have been bought"};
+  TwilioError te = ParseTwilioError(status, response.body);
+  return Unknown{"Twilio answered " + FormatTwilioError(te) + "; the number may have been bought"};
 }
 
 }  // namespace nw::twilio

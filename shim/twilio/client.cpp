@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::string_view kApiVersionPath = "/2010-04-01/Accounts/";
 
-Error makeError(ErrorKind kind, std::string message) {
+Error MakeError(ErrorKind kind, std::string message) {
   Error e;
   e.kind = kind;
   e.message = std::move(message);
@@ -22,12 +22,12 @@ Error makeError(ErrorKind kind, std::string message) {
 }
 
 // A failed exchange (no complete response) as an Error.
-Error transportError(std::string_view what, const HttpResponse& r) {
+Error TransportError(std::string_view what, const HttpResponse& r) {
   ErrorKind kind = r.failure == TransportFailure::Timeout ? ErrorKind::Timeout : ErrorKind::Transport;
-  return makeError(kind, std::string(what) + " failed: " + r.failureMessage);
+  return MakeError(kind, std::string(what) + " failed: " + r.failureMessage);
 }
 
-bool isRetryable(const HttpResponse& r) {
+bool IsRetryable(const HttpResponse& r) {
   switch (r.failure) {
     case TransportFailure::NotSent:
     case TransportFailure::Timeout:
@@ -41,14 +41,14 @@ bool isRetryable(const HttpResponse& r) {
   return false;
 }
 
-long remainingMs(Deadline deadline) {
+long RemainingMs(Deadline deadline) {
   if (!deadline) return -1;
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
   return std::max<long>(static_cast<long>(left), 0);
 }
 
 // Host part of "scheme://host[:port][/path]", brackets kept for IPv6.
-std::string hostOf(std::string_view rest) {
+std::string HostOf(std::string_view rest) {
   if (!rest.empty() && rest.front() == '[') {
     auto close = rest.find(']');
     return close == std::string_view::npos ? std::string() : std::string(rest.substr(0, close + 1));
@@ -56,7 +56,7 @@ std::string hostOf(std::string_view rest) {
   return std::string(rest.substr(0, rest.find_first_of(":/")));
 }
 
-std::string trimTrailingSlash(std::string s) {
+std::string TrimTrailingSlash(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
   return s;
 }
@@ -64,10 +64,10 @@ std::string trimTrailingSlash(std::string s) {
 
 }  // namespace
 
-std::optional<std::string> validateConfig(const Config& c) {
-  if (!isValidAccountSid(c.accountSid)) return "Twilio account SID must be AC followed by 32 hex digits";
+std::optional<std::string> ValidateConfig(const Config& c) {
+  if (!IsValidAccountSid(c.accountSid)) return "Twilio account SID must be AC followed by 32 hex digits";
   if (!c.apiKeySid.empty()) {
-    if (!isValidApiKeySid(c.apiKeySid)) return "Twilio API key SID must be SK followed by 32 hex digits";
+    if (!IsValidApiKeySid(c.apiKeySid)) return "Twilio API key SID must be SK followed by 32 hex digits";
     if (c.apiKeySecret.empty()) return "Twilio API key secret is missing";
   } else if (c.authToken.empty()) {
     return "Twilio auth token (or API key and secret) is missing";
@@ -77,9 +77,9 @@ std::optional<std::string> validateConfig(const Config& c) {
     return "Twilio API base must be scheme://host[:port] without credentials, query or spaces";
   }
   if (base.rfind("https://", 0) == 0) {
-    if (hostOf(std::string_view(base).substr(8)).empty()) return "Twilio API base has no host";
+    if (HostOf(std::string_view(base).substr(8)).empty()) return "Twilio API base has no host";
   } else if (base.rfind("http://", 0) == 0) {
-    std::string host = hostOf(std::string_view(base).substr(7));
+    std::string host = HostOf(std::string_view(base).substr(7));
     if (host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
       return "Twilio API base must use https (plain http is allowed only for a loopback test server)";
     }
@@ -101,8 +101,8 @@ std::optional<std::string> validateConfig(const Config& c) {
 Client::Client(Config config) : Client(config, Transport{}) {}
 
 Client::Client(Config config, Transport transport) : config_(std::move(config)), transport_(std::move(transport)) {
-  if (auto problem = validateConfig(config_)) throw std::invalid_argument(*problem);
-  config_.apiBase = trimTrailingSlash(config_.apiBase);
+  if (auto problem = ValidateConfig(config_)) throw std::invalid_argument(*problem);
+  config_.apiBase = TrimTrailingSlash(config_.apiBase);
   if (config_.connectTimeoutMs == 0) config_.connectTimeoutMs = config_.timeoutMs;
   if (!transport_) {
     Credentials creds;
@@ -111,18 +111,18 @@ Client::Client(Config config, Transport transport) : config_(std::move(config)),
     } else {
       creds = {config_.accountSid, config_.authToken};
     }
-    transport_ = makeCurlTransport(std::move(creds));
+    transport_ = MakeCurlTransport(std::move(creds));
   }
 }
 
-std::string Client::accountUrl() const {
+std::string Client::AccountUrl() const {
   return config_.apiBase + std::string(kApiVersionPath) + config_.accountSid;
 }
 
 std::optional<HttpResponse> Client::attempt(HttpRequest& request, Deadline deadline) const {
   long timeout = config_.timeoutMs;
   if (deadline) {
-    long left = remainingMs(deadline);
+    long left = RemainingMs(deadline);
     if (left < std::min(config_.retry.minAttemptMs, config_.timeoutMs)) return std::nullopt;
     timeout = std::min(timeout, left);
   }
@@ -131,15 +131,15 @@ std::optional<HttpResponse> Client::attempt(HttpRequest& request, Deadline deadl
   return transport_(request);
 }
 
-std::optional<HttpResponse> Client::sendWithRetries(HttpRequest request, Deadline deadline) const {
+std::optional<HttpResponse> Client::SendWithRetries(HttpRequest request, Deadline deadline) const {
   std::optional<HttpResponse> last;
   for (int n = 1; n <= config_.retry.maxAttempts; ++n) {
     std::optional<HttpResponse> r = attempt(request, deadline);
     if (!r) return last;  // no time left: report what we last saw, if anything
     last = std::move(r);
-    if (!isRetryable(*last) || n == config_.retry.maxAttempts) break;
-    long delay = retryDelayMs(config_.retry, n, last->retryAfterSeconds, randomJitter());
-    if (deadline && remainingMs(deadline) < delay + std::min(config_.retry.minAttemptMs, config_.timeoutMs)) break;
+    if (!IsRetryable(*last) || n == config_.retry.maxAttempts) break;
+    long delay = RetryDelayMs(config_.retry, n, last->retryAfterSeconds, RandomJitter());
+    if (deadline && RemainingMs(deadline) < delay + std::min(config_.retry.minAttemptMs, config_.timeoutMs)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(delay));
   }
   return last;
@@ -149,12 +149,12 @@ Result<std::vector<AvailableNumber>> Client::search(const std::string& country,
                                                     const std::optional<std::string>& areaCode,
                                                     const std::optional<std::string>& contains, int limit,
                                                     Deadline deadline) const {
-  if (!isValidCountry(country)) return makeError(ErrorKind::InvalidArgument, "country must be two upper-case letters");
-  if (areaCode && !isValidAreaCode(*areaCode)) {
-    return makeError(ErrorKind::InvalidArgument, "area code must be three digits");
+  if (!IsValidCountry(country)) return MakeError(ErrorKind::InvalidArgument, "country must be two upper-case letters");
+  if (areaCode && !IsValidAreaCode(*areaCode)) {
+    return MakeError(ErrorKind::InvalidArgument, "area code must be three digits");
   }
-  if (contains && !isValidContains(*contains)) {
-    return makeError(ErrorKind::InvalidArgument, "contains must be 2 to 16 of digits, letters, * % + $");
+  if (contains && !IsValidContains(*contains)) {
+    return MakeError(ErrorKind::InvalidArgument, "contains must be 2 to 16 of digits, letters, * % + $");
   }
   std::vector<std::pair<std::string, std::string>> query;
   if (areaCode) query.emplace_back("AreaCode", *areaCode);
@@ -163,16 +163,16 @@ Result<std::vector<AvailableNumber>> Client::search(const std::string& country,
 
   HttpRequest req;
   req.method = "GET";
-  req.url = accountUrl() + "/AvailablePhoneNumbers/" + country + "/Local.json?" + formEncode(query);
-  std::optional<HttpResponse> r = sendWithRetries(std::move(req), deadline);
-  if (!r) return makeError(ErrorKind::DeadlineExceeded, "number search not sent: deadline reached");
-  if (r->failure != TransportFailure::None) return transportError("number search", *r);
-  if (r->status != 200) return httpError("number search", static_cast<int>(r->status), r->body);
-  return parseAvailableNumbers(r->body);
+  req.url = AccountUrl() + "/AvailablePhoneNumbers/" + country + "/Local.json?" + FormEncode(query);
+  std::optional<HttpResponse> r = SendWithRetries(std::move(req), deadline);
+  if (!r) return MakeError(ErrorKind::DeadlineExceeded, "number search not sent: deadline reached");
+  if (r->failure != TransportFailure::None) return TransportError("number search", *r);
+  if (r->status != 200) return HttpError("number search", static_cast<int>(r->status), r->body);
+  return ParseAvailableNumbers(r->body);
 }
 
 BuyOutcome Client::buy(const std::string& phoneNumber, const std::string& friendlyName, Deadline deadline) const {
-  if (!isValidE164(phoneNumber)) return Refused{0, 0, "not sent: phone number is not E.164"};
+  if (!IsValidE164(phoneNumber)) return Refused{0, 0, "not sent: phone number is not E.164"};
   if (friendlyName.size() > 64) return Refused{0, 0, "not sent: friendly name longer than 64 characters"};
 
   std::vector<std::pair<std::string, std::string>> form{{"PhoneNumber", phoneNumber}};
@@ -182,8 +182,8 @@ BuyOutcome Client::buy(const std::string& phoneNumber, const std::string& friend
 
   HttpRequest req;
   req.method = "POST";
-  req.url = accountUrl() + "/IncomingPhoneNumbers.json";
-  req.body = formEncode(form);
+  req.url = AccountUrl() + "/IncomingPhoneNumbers.json";
+  req.body = FormEncode(form);
   req.freshConnection = true;  // never resent by libcurl (see HttpRequest)
 
   RateLimited limited;
@@ -192,15 +192,15 @@ BuyOutcome Client::buy(const std::string& phoneNumber, const std::string& friend
   for (int n = 1; n <= config_.retry.buyMaxAttempts; ++n) {
     std::optional<HttpResponse> r = attempt(req, deadline);
     if (!r) return limited;
-    BuyOutcome outcome = classifyBuyResponse(*r, phoneNumber);
+    BuyOutcome outcome = ClassifyBuyResponse(*r, phoneNumber);
     auto* rl = std::get_if<RateLimited>(&outcome);
     if (!rl) return outcome;
     // Only a 429 is retried: Twilio did not process it, so nothing was bought.
     limited = *rl;
     limited.attempts = n;
     if (n == config_.retry.buyMaxAttempts) break;
-    long delay = retryDelayMs(config_.retry, n, r->retryAfterSeconds, randomJitter());
-    if (deadline && remainingMs(deadline) < delay + std::min(config_.retry.minAttemptMs, config_.timeoutMs)) {
+    long delay = RetryDelayMs(config_.retry, n, r->retryAfterSeconds, RandomJitter());
+    if (deadline && RemainingMs(deadline) < delay + std::min(config_.retry.minAttemptMs, config_.timeoutMs)) {
       limited.message += " (no time left to retry before the deadline)";
       return limited;
     }
@@ -210,7 +210,7 @@ BuyOutcome Client::buy(const std::string& phoneNumber, const std::string& friend
   return limited;
 }
 
-Result<std::vector<OwnedNumber>> Client::collectOwned(const std::string& firstUrl,
+Result<std::vector<OwnedNumber>> Client::CollectOwned(const std::string& firstUrl,
                                                       const std::optional<std::string>& exactNumber,
                                                       Deadline deadline) const {
   std::vector<OwnedNumber> all;
@@ -219,53 +219,53 @@ Result<std::vector<OwnedNumber>> Client::collectOwned(const std::string& firstUr
     HttpRequest req;
     req.method = "GET";
     req.url = url;
-    std::optional<HttpResponse> r = sendWithRetries(std::move(req), deadline);
-    if (!r) return makeError(ErrorKind::DeadlineExceeded, "phone number list incomplete: deadline reached");
-    if (r->failure != TransportFailure::None) return transportError("phone number list", *r);
-    if (r->status != 200) return httpError("phone number list", static_cast<int>(r->status), r->body);
-    Result<OwnedPage> parsed = parseOwnedPage(r->body);
-    if (!parsed.isOk()) return parsed.error();
+    std::optional<HttpResponse> r = SendWithRetries(std::move(req), deadline);
+    if (!r) return MakeError(ErrorKind::DeadlineExceeded, "phone number list incomplete: deadline reached");
+    if (r->failure != TransportFailure::None) return TransportError("phone number list", *r);
+    if (r->status != 200) return HttpError("phone number list", static_cast<int>(r->status), r->body);
+    Result<OwnedPage> parsed = ParseOwnedPage(r->body);
+    if (!parsed.IsOk()) return parsed.error();
     OwnedPage& p = parsed.value();
     if (exactNumber) {
-      if (auto hit = findExact(p.numbers, *exactNumber)) return std::vector<OwnedNumber>{*hit};
+      if (auto hit = FindExact(p.numbers, *exactNumber)) return std::vector<OwnedNumber>{*hit};
     } else {
       all.insert(all.end(), p.numbers.begin(), p.numbers.end());
     }
     if (!p.nextPageUri) return all;
-    if (!isSafeNextPageUri(*p.nextPageUri, config_.accountSid)) {
-      return makeError(ErrorKind::BadResponse, "phone number list has a next_page_uri outside this account");
+    if (!IsSafeNextPageUri(*p.nextPageUri, config_.accountSid)) {
+      return MakeError(ErrorKind::BadResponse, "phone number list has a next_page_uri outside this account");
     }
     url = config_.apiBase + *p.nextPageUri;
   }
-  return makeError(ErrorKind::BadResponse,
+  return MakeError(ErrorKind::BadResponse,
                    "phone number list has more than " + std::to_string(config_.maxPages) + " pages");
 }
 
-Result<std::optional<OwnedNumber>> Client::findOwned(const std::string& phoneNumber, Deadline deadline) const {
-  if (!isValidE164(phoneNumber)) return makeError(ErrorKind::InvalidArgument, "phone number is not E.164");
-  std::string url = accountUrl() + "/IncomingPhoneNumbers.json?" +
-                    formEncode({{"PhoneNumber", phoneNumber}, {"PageSize", "1000"}});
-  Result<std::vector<OwnedNumber>> r = collectOwned(url, phoneNumber, deadline);
-  if (!r.isOk()) return r.error();
+Result<std::optional<OwnedNumber>> Client::FindOwned(const std::string& phoneNumber, Deadline deadline) const {
+  if (!IsValidE164(phoneNumber)) return MakeError(ErrorKind::InvalidArgument, "phone number is not E.164");
+  std::string url = AccountUrl() + "/IncomingPhoneNumbers.json?" +
+                    FormEncode({{"PhoneNumber", phoneNumber}, {"PageSize", "1000"}});
+  Result<std::vector<OwnedNumber>> r = CollectOwned(url, phoneNumber, deadline);
+  if (!r.IsOk()) return r.error();
   if (r.value().empty()) return std::optional<OwnedNumber>{};
   return std::optional<OwnedNumber>{r.value().front()};
 }
 
-Result<std::vector<OwnedNumber>> Client::listOwned(Deadline deadline) const {
-  return collectOwned(accountUrl() + "/IncomingPhoneNumbers.json?PageSize=1000", std::nullopt, deadline);
+Result<std::vector<OwnedNumber>> Client::ListOwned(Deadline deadline) const {
+  return CollectOwned(AccountUrl() + "/IncomingPhoneNumbers.json?PageSize=1000", std::nullopt, deadline);
 }
 
 Result<ReleaseOutcome> Client::release(const std::string& sid, Deadline deadline) const {
-  if (!isValidNumberSid(sid)) return makeError(ErrorKind::InvalidArgument, "number sid must be PN followed by 32 hex digits");
+  if (!IsValidNumberSid(sid)) return MakeError(ErrorKind::InvalidArgument, "number sid must be PN followed by 32 hex digits");
   HttpRequest req;
   req.method = "DELETE";
-  req.url = accountUrl() + "/IncomingPhoneNumbers/" + sid + ".json";
-  std::optional<HttpResponse> r = sendWithRetries(std::move(req), deadline);
-  if (!r) return makeError(ErrorKind::DeadlineExceeded, "number release not sent: deadline reached");
-  if (r->failure != TransportFailure::None) return transportError("number release", *r);
+  req.url = AccountUrl() + "/IncomingPhoneNumbers/" + sid + ".json";
+  std::optional<HttpResponse> r = SendWithRetries(std::move(req), deadline);
+  if (!r) return MakeError(ErrorKind::DeadlineExceeded, "number release not sent: deadline reached");
+  if (r->failure != TransportFailure::None) return TransportError("number release", *r);
   if (r->status == 204 || r->status == 200) return ReleaseOutcome::Released;
   if (r->status == 404) return ReleaseOutcome::NotFound;
-  return httpError("number release", static_cast<int>(r->status), r->body);
+  return HttpError("number release", static_cast<int>(r->status), r->body);
 }
 
 }  // namespace nw::twilio

@@ -31,15 +31,15 @@ struct Config {
   std::string voiceUrl;          // set on every bought number when non-empty
   std::string smsUrl;
   RetryPolicy retry;
-  int maxPages = 500;            // paging safety net for findOwned/listOwned
+  int maxPages = 500;            // paging safety net for FindOwned/ListOwned
 };
 
 // Empty when the config is usable, else a message saying what is wrong (never the secret).
-std::optional<std::string> validateConfig(const Config& config);
+std::optional<std::string> ValidateConfig(const Config& config);
 
 class Client {
  public:
-  // Throws std::invalid_argument with validateConfig's message on a bad config.
+  // Throws std::invalid_argument with ValidateConfig's message on a bad config.
   explicit Client(Config config);
   // For tests: the same client over another transport (no credentials needed by it).
   Client(Config config, Transport transport);
@@ -57,23 +57,23 @@ class Client {
 
   // The owned number that is exactly `phoneNumber` (all pages are searched):
   // a value = ours, nullopt = Twilio says we do not own it, an Error = could not tell.
-  Result<std::optional<OwnedNumber>> findOwned(const std::string& phoneNumber,
+  Result<std::optional<OwnedNumber>> FindOwned(const std::string& phoneNumber,
                                                Deadline deadline = std::nullopt) const;
 
   // Every owned number (all pages), for the reconciler's inventory sweep.
-  Result<std::vector<OwnedNumber>> listOwned(Deadline deadline = std::nullopt) const;
+  Result<std::vector<OwnedNumber>> ListOwned(Deadline deadline = std::nullopt) const;
 
   // DELETE IncomingPhoneNumbers/{sid}.json: 204 → Released, 404 → NotFound.
   Result<ReleaseOutcome> release(const std::string& sid, Deadline deadline = std::nullopt) const;
 
  private:
-  std::string accountUrl() const;
+  std::string AccountUrl() const;
   // One request with the retry policy for safe methods.
   // nullopt = the deadline left no time for a first attempt.
-  std::optional<HttpResponse> sendWithRetries(HttpRequest request, Deadline deadline) const;
+  std::optional<HttpResponse> SendWithRetries(HttpRequest request, Deadline deadline) const;
   // One attempt, with the timeout shrunk to fit the deadline. nullopt = no time left.
   std::optional<HttpResponse> attempt(HttpRequest& request, Deadline deadline) const;
-  Result<std::vector<OwnedNumber>> collectOwned(const std::string& firstUrl,
+  Result<std::vector<OwnedNumber>> CollectOwned(const std::string& firstUrl,
                                                 const std::optional<std::string>& exactNumber,
                                                 Deadline deadline) const;
 

@@ -6,7 +6,7 @@
 
 namespace nw::twilio {
 
-const char* toString(ErrorKind kind) {
+const char* ToString(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::InvalidArgument: return "invalid_argument";
     case ErrorKind::Transport: return "transport";
@@ -18,7 +18,7 @@ const char* toString(ErrorKind kind) {
   return "unknown";
 }
 
-std::string sanitizeText(std::string_view text, std::size_t maxLen) {
+std::string SanitizeText(std::string_view text, std::size_t maxLen) {
   std::string out;
   out.reserve(std::min(text.size(), maxLen));
   for (char c : text) {
@@ -33,7 +33,7 @@ std::string sanitizeText(std::string_view text, std::size_t maxLen) {
   return out;
 }
 
-TwilioError parseTwilioError(int httpStatus, std::string_view body) {
+TwilioError ParseTwilioError(int httpStatus, std::string_view body) {
   TwilioError err;
   err.httpStatus = httpStatus;
   nlohmann::json j = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
@@ -52,13 +52,13 @@ TwilioError parseTwilioError(int httpStatus, std::string_view body) {
     }
   }
   auto m = j.find("message");
-  if (m != j.end() && m->is_string()) err.message = sanitizeText(m->get_ref<const std::string&>());
+  if (m != j.end() && m->is_string()) err.message = SanitizeText(m->get_ref<const std::string&>());
   auto mi = j.find("more_info");
-  if (mi != j.end() && mi->is_string()) err.moreInfo = sanitizeText(mi->get_ref<const std::string&>(), 200);
+  if (mi != j.end() && mi->is_string()) err.moreInfo = SanitizeText(mi->get_ref<const std::string&>(), 200);
   return err;
 }
 
-std::string_view meaningOf(int twilioCode) {
+std::string_view MeaningOf(int twilioCode) {
   switch (twilioCode) {
     case code::kAuthenticationFailed: return "authentication failed: check the account SID and auth token or API key";
     case code::kNotFound: return "resource not found";
@@ -72,11 +72,11 @@ std::string_view meaningOf(int twilioCode) {
   }
 }
 
-std::string formatTwilioError(const TwilioError& error) {
+std::string FormatTwilioError(const TwilioError& error) {
   std::string out = "HTTP " + std::to_string(error.httpStatus);
   if (error.twilioCode != 0) {
     out += ", Twilio error " + std::to_string(error.twilioCode);
-    std::string_view meaning = meaningOf(error.twilioCode);
+    std::string_view meaning = MeaningOf(error.twilioCode);
     if (!meaning.empty()) {
       out += " (";
       out += meaning;
@@ -87,17 +87,17 @@ std::string formatTwilioError(const TwilioError& error) {
   return out;
 }
 
-Error httpError(std::string_view what, int httpStatus, std::string_view body) {
-  TwilioError te = parseTwilioError(httpStatus, body);
+Error HttpError(std::string_view what, int httpStatus, std::string_view body) {
+  TwilioError te = ParseTwilioError(httpStatus, body);
   Error e;
   e.kind = ErrorKind::HttpStatus;
   e.httpStatus = httpStatus;
   e.twilioCode = te.twilioCode;
-  e.message = std::string(what) + " failed: " + formatTwilioError(te);
+  e.message = std::string(what) + " failed: " + FormatTwilioError(te);
   return e;
 }
 
-bool definitelyNotBought(const BuyOutcome& outcome) {
+bool DefinitelyNotBought(const BuyOutcome& outcome) {
   return std::holds_alternative<Refused>(outcome) || std::holds_alternative<RateLimited>(outcome);
 }
 

@@ -21,7 +21,7 @@ struct Exchange {
   std::optional<long> retryAfterSeconds;
 };
 
-size_t onBody(char* data, size_t size, size_t nmemb, void* user) {
+size_t OnBody(char* data, size_t size, size_t nmemb, void* user) {
   auto* ex = static_cast<Exchange*>(user);
   size_t n = size * nmemb;
   if (ex->body.size() + n > kMaxBodyBytes) {
@@ -32,7 +32,7 @@ size_t onBody(char* data, size_t size, size_t nmemb, void* user) {
   return n;
 }
 
-bool startsWithNoCase(const char* data, size_t len, std::string_view prefix) {
+bool StartsWithNoCase(const char* data, size_t len, std::string_view prefix) {
   if (len < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
     char a = data[i];
@@ -42,19 +42,19 @@ bool startsWithNoCase(const char* data, size_t len, std::string_view prefix) {
   return true;
 }
 
-size_t onHeader(char* data, size_t size, size_t nmemb, void* user) {
+size_t OnHeader(char* data, size_t size, size_t nmemb, void* user) {
   auto* ex = static_cast<Exchange*>(user);
   size_t n = size * nmemb;
   // A new status line (e.g. after "100 Continue") starts a new header block.
-  if (startsWithNoCase(data, n, "http/")) ex->retryAfterSeconds.reset();
+  if (StartsWithNoCase(data, n, "http/")) ex->retryAfterSeconds.reset();
   constexpr std::string_view kName = "retry-after:";
-  if (startsWithNoCase(data, n, kName)) {
-    ex->retryAfterSeconds = parseRetryAfter(std::string_view(data + kName.size(), n - kName.size()));
+  if (StartsWithNoCase(data, n, kName)) {
+    ex->retryAfterSeconds = ParseRetryAfter(std::string_view(data + kName.size(), n - kName.size()));
   }
   return n;
 }
 
-TransportFailure classifyCurlError(CURLcode rc) {
+TransportFailure ClassifyCurlError(CURLcode rc) {
   switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -90,7 +90,7 @@ struct SlistDeleter {
 // thread's next request to Twilio reuses its kept-alive connection instead of
 // a new TCP and TLS handshake. (libcurl does not support sharing one
 // connection cache between concurrent threads through a share object.)
-CURL* threadHandle() {
+CURL* ThreadHandle() {
   thread_local std::unique_ptr<CURL, CurlDeleter> handle(curl_easy_init());
   if (handle) curl_easy_reset(handle.get());
   return handle.get();
@@ -98,7 +98,7 @@ CURL* threadHandle() {
 
 HttpResponse perform(const Credentials& creds, const HttpRequest& req) {
   HttpResponse out;
-  CURL* h = threadHandle();
+  CURL* h = ThreadHandle();
   if (!h) {
     out.failure = TransportFailure::NotSent;
     out.failureMessage = "could not create a curl handle";
@@ -141,9 +141,9 @@ HttpResponse perform(const Credentials& creds, const HttpRequest& req) {
   curl_easy_setopt(h, CURLOPT_USERAGENT, "number-wallet-shim");
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, onBody);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &ex);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, onHeader);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &ex);
   if (req.freshConnection) {
     // Not a kept-alive connection (libcurl retries only requests sent on a
@@ -163,10 +163,10 @@ HttpResponse perform(const Credentials& creds, const HttpRequest& req) {
 
   CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
-    out.failure = ex.tooLarge ? TransportFailure::Other : classifyCurlError(rc);
+    out.failure = ex.tooLarge ? TransportFailure::Other : ClassifyCurlError(rc);
     // curl's messages name hosts and ports, never the credentials set above.
     out.failureMessage = ex.tooLarge ? std::string("response body larger than 8 MiB")
-                                     : sanitizeText(std::string(curl_easy_strerror(rc)) +
+                                     : SanitizeText(std::string(curl_easy_strerror(rc)) +
                                                     (errbuf[0] ? std::string(": ") + errbuf : std::string()));
     return out;
   }
@@ -178,7 +178,7 @@ HttpResponse perform(const Credentials& creds, const HttpRequest& req) {
 
 }  // namespace
 
-void ensureCurlGlobalInit() {
+void EnsureCurlGlobalInit() {
   static std::once_flag once;
   std::call_once(once, [] {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -187,8 +187,8 @@ void ensureCurlGlobalInit() {
   });
 }
 
-Transport makeCurlTransport(Credentials credentials) {
-  ensureCurlGlobalInit();
+Transport MakeCurlTransport(Credentials credentials) {
+  EnsureCurlGlobalInit();
   auto creds = std::make_shared<const Credentials>(std::move(credentials));
   return [creds](const HttpRequest& req) { return perform(*creds, req); };
 }

@@ -47,10 +47,10 @@ struct Credentials {
 // A libcurl transport: one easy handle per exchange (so it is safe to call from
 // many threads at once), HTTP Basic auth, no redirects, http/https only, body
 // capped at 8 MiB. The credentials live only inside the returned function.
-Transport makeCurlTransport(Credentials credentials);
+Transport MakeCurlTransport(Credentials credentials);
 
 // curl_global_init(CURL_GLOBAL_DEFAULT), exactly once per process. Called by
-// makeCurlTransport; other curl users in the process may call it too.
-void ensureCurlGlobalInit();
+// MakeCurlTransport; other curl users in the process may call it too.
+void EnsureCurlGlobalInit();
 
 }  // namespace nw::twilio

@@ -5,7 +5,7 @@
 
 namespace nw::twilio {
 
-long retryDelayMs(const RetryPolicy& policy, int retry, std::optional<long> retryAfterSeconds,
+long RetryDelayMs(const RetryPolicy& policy, int retry, std::optional<long> retryAfterSeconds,
                   std::uint32_t random) {
   if (retryAfterSeconds && *retryAfterSeconds > 0) {
     long capSeconds = policy.maxRetryAfterMs / 1000;
@@ -19,7 +19,7 @@ long retryDelayMs(const RetryPolicy& policy, int retry, std::optional<long> retr
   return half + static_cast<long>(random % static_cast<std::uint32_t>(delay - half + 1));
 }
 
-std::optional<long> parseRetryAfter(std::string_view value) {
+std::optional<long> ParseRetryAfter(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r' ||
                             value.back() == '\n')) {
@@ -39,7 +39,7 @@ std::optional<long> parseRetryAfter(std::string_view value) {
   return std::min(seconds, 86400L * 365);
 }
 
-std::uint32_t randomJitter() {
+std::uint32_t RandomJitter() {
   thread_local std::mt19937 gen{std::random_device{}()};
   return static_cast<std::uint32_t>(gen());
 }

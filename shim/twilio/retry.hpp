@@ -19,14 +19,14 @@ struct RetryPolicy {
 // The wait before retry number `retry` (1 = the first retry). A Retry-After in
 // seconds wins (capped at maxRetryAfterMs); otherwise exponential backoff with
 // "equal jitter": half fixed, half random. `random` is any uniformly drawn value.
-long retryDelayMs(const RetryPolicy& policy, int retry, std::optional<long> retryAfterSeconds,
+long RetryDelayMs(const RetryPolicy& policy, int retry, std::optional<long> retryAfterSeconds,
                   std::uint32_t random);
 
 // A Retry-After header value in delta-seconds ("3"). An HTTP-date or anything
 // else gives nullopt (the caller then falls back to backoff). Huge values saturate.
-std::optional<long> parseRetryAfter(std::string_view value);
+std::optional<long> ParseRetryAfter(std::string_view value);
 
 // A uniformly random value from a per-thread generator.
-std::uint32_t randomJitter();
+std::uint32_t RandomJitter();
 
 }  // namespace nw::twilio

@@ -48,9 +48,9 @@ enum class ErrorKind {
   DeadlineExceeded,  // the caller's deadline left no time for (another) attempt
 };
 
-const char* toString(ErrorKind kind);
+const char* ToString(ErrorKind kind);
 
-// A failure of a read-style call (search, findOwned, listOwned, release).
+// A failure of a read-style call (search, FindOwned, ListOwned, release).
 // message is meant for logs and operators; it never contains credentials.
 struct Error {
   ErrorKind kind = ErrorKind::Transport;
@@ -66,7 +66,7 @@ class Result {
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(implicit)
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(implicit)
 
-  bool isOk() const { return v_.index() == 0; }
+  bool IsOk() const { return v_.index() == 0; }
   const T& value() const { return std::get<0>(v_); }
   T& value() { return std::get<0>(v_); }
   const Error& error() const { return std::get<1>(v_); }
@@ -113,14 +113,14 @@ struct Unknown {
 using BuyOutcome = std::variant<Bought, Refused, RateLimited, Unknown>;
 
 // True for Refused and RateLimited: nothing was bought, funds can be returned.
-bool definitelyNotBought(const BuyOutcome& outcome);
+bool DefinitelyNotBought(const BuyOutcome& outcome);
 // A short description for logs ("bought PN…", "refused (21422): …").
 std::string describe(const BuyOutcome& outcome);
 
 // ---- Outcome of a release (DELETE IncomingPhoneNumbers/{Sid}.json) ----
 enum class ReleaseOutcome {
   Released,  // 204
-  NotFound,  // 404: already gone, or never ours; confirm with findOwned
+  NotFound,  // 404: already gone, or never ours; confirm with FindOwned
 };
 
 }  // namespace nw::twilio

@@ -22,7 +22,7 @@
 
 namespace {
 
-void printUsage(std::ostream& out) {
+void PrintUsage(std::ostream& out) {
   out << "usage: fake-twilio [--port N] [--host 127.0.0.1] [--buy-delay-ms N] [--page-size N]\n"
          "                   [--account-sid AC…] [--auth-token T] [--api-key SK… --api-secret S]\n"
          "                   [--threads N] [--timeout-sleep-ms N]\n"
@@ -38,7 +38,7 @@ void printUsage(std::ostream& out) {
          "  GET  /__control/state  POST /__control/own {\"phoneNumber\",\"friendlyName\"}  POST /__control/disown {\"sid\"}\n";
 }
 
-bool parseLong(const char* s, long min, long max, long& out) {
+bool ParseLong(const char* s, long min, long max, long& out) {
   char* end = nullptr;
   errno = 0;
   long v = std::strtol(s, &end, 10);
@@ -57,33 +57,33 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      printUsage(std::cout);
+      PrintUsage(std::cout);
       return 0;
     }
     if (i + 1 >= argc) {
       std::cerr << "fake-twilio: " << arg << " needs a value (or is unknown)\n";
-      printUsage(std::cerr);
+      PrintUsage(std::cerr);
       return 2;
     }
     const char* value = argv[++i];
     long n = 0;
     bool ok = true;
-    if (arg == "--port") ok = parseLong(value, 0, 65535, port);
+    if (arg == "--port") ok = ParseLong(value, 0, 65535, port);
     else if (arg == "--host") host = value;
-    else if (arg == "--buy-delay-ms") ok = parseLong(value, 0, 600000, settings.buyDelayMs);
-    else if (arg == "--timeout-sleep-ms") ok = parseLong(value, 0, 600000, settings.timeoutSleepMs);
+    else if (arg == "--buy-delay-ms") ok = ParseLong(value, 0, 600000, settings.buyDelayMs);
+    else if (arg == "--timeout-sleep-ms") ok = ParseLong(value, 0, 600000, settings.timeoutSleepMs);
     else if (arg == "--page-size") {
-      ok = parseLong(value, 1, 1000, n);
+      ok = ParseLong(value, 1, 1000, n);
       settings.pageSize = static_cast<int>(n);
     }
-    else if (arg == "--threads") ok = parseLong(value, 8, 4096, threads);
+    else if (arg == "--threads") ok = ParseLong(value, 8, 4096, threads);
     else if (arg == "--account-sid") settings.accountSid = value;
     else if (arg == "--auth-token") settings.authToken = value;
     else if (arg == "--api-key") settings.apiKeySid = value;
     else if (arg == "--api-secret") settings.apiKeySecret = value;
     else {
       std::cerr << "fake-twilio: unknown option " << arg << "\n";
-      printUsage(std::cerr);
+      PrintUsage(std::cerr);
       return 2;
     }
     if (!ok) {
@@ -118,16 +118,16 @@ int main(int argc, char** argv) {
     } catch (...) {
       std::cerr << "fake-twilio: handler error\n";
     }
-    fake_twilio::sendError(res, 500, 20500);
+    fake_twilio::SendError(res, 500, 20500);
   });
   // Unrouted paths and other bodiless errors get a Twilio-shaped body.
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty() && res.status != 204) {
-      fake_twilio::sendError(res, res.status, res.status == 404 ? 20404 : 20001, "Request not handled");
+      fake_twilio::SendError(res, res.status, res.status == 404 ? 20404 : 20001, "Request not handled");
     }
   });
-  fake_twilio::registerTwilioRoutes(server, state);
-  fake_twilio::registerControlRoutes(server, state);
+  fake_twilio::RegisterTwilioRoutes(server, state);
+  fake_twilio::RegisterControlRoutes(server, state);
 
   int bound = nw::http::BindListener(server, host, static_cast<int>(port));
   if (bound <= 0) {
@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::thread signalWaiter([&] {
+  std::thread signal_waiter([&] {
     int sig = 0;
     sigwait(&signals, &sig);
     state.stop();
@@ -147,6 +147,6 @@ int main(int argc, char** argv) {
   // If the server ended on its own, wake the waiter (the signal is blocked, so
   // only sigwait sees it) before State goes away.
   kill(getpid(), SIGTERM);
-  signalWaiter.join();
+  signal_waiter.join();
   return ok ? 0 : 1;
 }

@@ -2,14 +2,14 @@
 
 namespace fake_twilio {
 
-nlohmann::json errorBody(int httpStatus, int code, const std::string& message) {
+nlohmann::json ErrorBody(int httpStatus, int code, const std::string& message) {
   return {{"code", code},
           {"message", message},
           {"more_info", "https://www.twilio.com/docs/errors/" + std::to_string(code)},
           {"status", httpStatus}};
 }
 
-std::string messageFor(int code) {
+std::string MessageFor(int code) {
   switch (code) {
     case 20003: return "Authenticate";
     case 20404: return "The requested resource was not found";
@@ -22,12 +22,12 @@ std::string messageFor(int code) {
   }
 }
 
-nlohmann::json capabilitiesJson(bool upperCaseKeys) {
+nlohmann::json CapabilitiesJson(bool upperCaseKeys) {
   if (upperCaseKeys) return {{"voice", true}, {"SMS", true}, {"MMS", false}, {"fax", false}};
   return {{"voice", true}, {"sms", true}, {"mms", true}, {"fax", false}};
 }
 
-nlohmann::json ownedJson(const Owned& o, const std::string& accountSid) {
+nlohmann::json OwnedJson(const Owned& o, const std::string& accountSid) {
   const std::string uri = "/2010-04-01/Accounts/" + accountSid + "/IncomingPhoneNumbers/" + o.sid + ".json";
   return {{"account_sid", accountSid},
           {"address_requirements", "none"},
@@ -35,7 +35,7 @@ nlohmann::json ownedJson(const Owned& o, const std::string& accountSid) {
           {"api_version", "2010-04-01"},
           {"beta", false},
           {"bundle_sid", nullptr},
-          {"capabilities", capabilitiesJson(o.listing.upperCaseKeys)},
+          {"capabilities", CapabilitiesJson(o.listing.upperCaseKeys)},
           {"date_created", o.dateCreated},
           {"date_updated", o.dateCreated},
           {"emergency_status", "Inactive"},
@@ -56,10 +56,10 @@ nlohmann::json ownedJson(const Owned& o, const std::string& accountSid) {
           {"voice_url", o.voiceUrl}};
 }
 
-nlohmann::json availableJson(const Listing& l) {
+nlohmann::json AvailableJson(const Listing& l) {
   return {{"address_requirements", "none"},
           {"beta", false},
-          {"capabilities", capabilitiesJson(l.upperCaseKeys)},
+          {"capabilities", CapabilitiesJson(l.upperCaseKeys)},
           {"friendly_name", l.friendlyName},
           {"iso_country", l.isoCountry},
           {"lata", nullptr},

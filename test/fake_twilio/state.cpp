@@ -27,7 +27,7 @@ constexpr Block kBlocks[] = {
 };
 
 // "(415) 555-0100" from "+14155550100".
-std::string friendlyOf(const std::string& e164) {
+std::string FriendlyOf(const std::string& e164) {
   return "(" + e164.substr(2, 3) + ") " + e164.substr(5, 3) + "-" + e164.substr(8);
 }
 
@@ -40,15 +40,15 @@ char keypad(char c) {
   return kMap[c - 'A'];
 }
 
-bool globMatch(const char* p, const char* s) {
+bool GlobMatch(const char* p, const char* s) {
   if (*p == '\0') return *s == '\0';
-  if (*p == '%') return globMatch(p + 1, s) || (*s != '\0' && globMatch(p, s + 1));
+  if (*p == '%') return GlobMatch(p + 1, s) || (*s != '\0' && GlobMatch(p, s + 1));
   if (*s == '\0') return false;
-  if (*p == '*' || keypad(*p) == *s) return globMatch(p + 1, s + 1);
+  if (*p == '*' || keypad(*p) == *s) return GlobMatch(p + 1, s + 1);
   return false;
 }
 
-bool containsMatch(const std::string& pattern, const std::string& e164) {
+bool ContainsMatch(const std::string& pattern, const std::string& e164) {
   if (pattern.empty()) return true;
   std::string p = pattern;
   bool anchorStart = p.front() == '+';
@@ -56,7 +56,7 @@ bool containsMatch(const std::string& pattern, const std::string& e164) {
   bool anchorEnd = !p.empty() && p.back() == '$';
   if (anchorEnd) p.pop_back();
   std::string full = (anchorStart ? "" : "%") + p + (anchorEnd ? "" : "%");
-  return globMatch(full.c_str(), e164.c_str() + 1);  // digits without '+'
+  return GlobMatch(full.c_str(), e164.c_str() + 1);  // digits without '+'
 }
 
 std::string rfc2822Now() {
@@ -70,13 +70,13 @@ std::string rfc2822Now() {
 
 }  // namespace
 
-bool isE164(const std::string& s) {
+bool IsE164(const std::string& s) {
   if (s.size() < 9 || s.size() > 16 || s[0] != '+' || s[1] == '0') return false;
   return std::all_of(s.begin() + 1, s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 State::State(Settings settings) : initial_(settings), settings_(std::move(settings)), rng_(std::random_device{}()) {
-  fillInventoryLocked();
+  FillInventoryLocked();
 }
 
 Settings State::settings() const {
@@ -84,7 +84,7 @@ Settings State::settings() const {
   return settings_;
 }
 
-void State::fillInventoryLocked() {
+void State::FillInventoryLocked() {
   forSale_.clear();
   for (const Block& b : kBlocks) {
     for (int i = b.first; i <= b.last; ++i) {
@@ -92,7 +92,7 @@ void State::fillInventoryLocked() {
       std::snprintf(digits, sizeof digits, "%04d", i);
       Listing l;
       l.phoneNumber = std::string(b.prefix) + digits;
-      l.friendlyName = friendlyOf(l.phoneNumber);
+      l.friendlyName = FriendlyOf(l.phoneNumber);
       l.locality = b.locality;
       l.region = b.region;
       l.isoCountry = b.iso;
@@ -110,11 +110,11 @@ void State::reset() {
   calls_.clear();
   nextSeq_ = 1;
   peakInFlight_ = inFlight_;
-  fillInventoryLocked();
+  FillInventoryLocked();
 }
 
 void State::configure(const nlohmann::json& patch) {
-  auto readInt = [&](const char* key, long min, long max, long& out) {
+  auto ReadInt = [&](const char* key, long min, long max, long& out) {
     auto it = patch.find(key);
     if (it == patch.end()) return;
     if (!it->is_number_integer() || it->get<long>() < min || it->get<long>() > max) {
@@ -126,25 +126,25 @@ void State::configure(const nlohmann::json& patch) {
   std::lock_guard<std::mutex> lock(mu_);
   Settings next = settings_;
   long pageSize = next.pageSize;
-  readInt("buyDelayMs", 0, 600000, next.buyDelayMs);
-  readInt("pageSize", 1, 1000, pageSize);
-  readInt("timeoutSleepMs", 0, 600000, next.timeoutSleepMs);
-  readInt("listPauseMs", 0, 600000, next.listPauseMs);
+  ReadInt("buyDelayMs", 0, 600000, next.buyDelayMs);
+  ReadInt("pageSize", 1, 1000, pageSize);
+  ReadInt("timeoutSleepMs", 0, 600000, next.timeoutSleepMs);
+  ReadInt("listPauseMs", 0, 600000, next.listPauseMs);
   next.pageSize = static_cast<int>(pageSize);
   settings_ = next;
 }
 
-void State::countCall(const std::string& op) {
+void State::CountCall(const std::string& op) {
   std::lock_guard<std::mutex> lock(mu_);
   ++calls_[op];
 }
 
-void State::addRule(FailureRule rule) {
+void State::AddRule(FailureRule rule) {
   std::lock_guard<std::mutex> lock(mu_);
   rules_.push_back(std::move(rule));
 }
 
-std::optional<FailureRule> State::takeFailure(const std::string& op, const std::string& phoneNumber,
+std::optional<FailureRule> State::TakeFailure(const std::string& op, const std::string& phoneNumber,
                                               const std::string& sid) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = rules_.begin(); it != rules_.end(); ++it) {
@@ -166,13 +166,13 @@ std::vector<Listing> State::search(const std::string& country, const std::string
     if (static_cast<int>(out.size()) >= limit) break;
     if (l.isoCountry != country) continue;
     if (!areaCode.empty() && number.compare(2, 3, areaCode) != 0) continue;
-    if (!containsMatch(contains, number)) continue;
+    if (!ContainsMatch(contains, number)) continue;
     out.push_back(l);
   }
   return out;
 }
 
-std::string State::newSidLocked() {
+std::string State::NewSidLocked() {
   static const char* kHex = "0123456789abcdef";
   for (;;) {
     std::string sid = "PN";
@@ -184,9 +184,9 @@ std::string State::newSidLocked() {
   }
 }
 
-BuyResult State::ownLocked(const std::string& phoneNumber, const std::string& friendlyName,
+BuyResult State::OwnLocked(const std::string& phoneNumber, const std::string& friendlyName,
                            const std::string& voiceUrl, const std::string& smsUrl, bool mustBeForSale) {
-  if (!isE164(phoneNumber)) return 21421;
+  if (!IsE164(phoneNumber)) return 21421;
   auto it = forSale_.find(phoneNumber);
   Listing listing;
   if (it != forSale_.end()) {
@@ -203,7 +203,7 @@ BuyResult State::ownLocked(const std::string& phoneNumber, const std::string& fr
     listing.isoCountry = "US";
   }
   Owned o;
-  o.sid = newSidLocked();
+  o.sid = NewSidLocked();
   o.listing = listing;
   o.friendlyName = friendlyName.empty() ? listing.friendlyName : friendlyName;
   o.voiceUrl = voiceUrl;
@@ -217,12 +217,12 @@ BuyResult State::ownLocked(const std::string& phoneNumber, const std::string& fr
 BuyResult State::buy(const std::string& phoneNumber, const std::string& friendlyName, const std::string& voiceUrl,
                      const std::string& smsUrl) {
   std::lock_guard<std::mutex> lock(mu_);
-  return ownLocked(phoneNumber, friendlyName, voiceUrl, smsUrl, true);
+  return OwnLocked(phoneNumber, friendlyName, voiceUrl, smsUrl, true);
 }
 
-BuyResult State::forceOwn(const std::string& phoneNumber, const std::string& friendlyName) {
+BuyResult State::ForceOwn(const std::string& phoneNumber, const std::string& friendlyName) {
   std::lock_guard<std::mutex> lock(mu_);
-  return ownLocked(phoneNumber, friendlyName, "", "", false);
+  return OwnLocked(phoneNumber, friendlyName, "", "", false);
 }
 
 ListPage State::list(const std::string& phoneFilter, const std::string& friendlyFilter, int page,
@@ -233,7 +233,7 @@ ListPage State::list(const std::string& phoneFilter, const std::string& friendly
     if (!phoneFilter.empty()) {
       // Partial match like Twilio's: the filter may be any part of the number.
       std::string pattern = "%" + phoneFilter + "%";
-      if (!globMatch(pattern.c_str(), o.listing.phoneNumber.c_str())) continue;
+      if (!GlobMatch(pattern.c_str(), o.listing.phoneNumber.c_str())) continue;
     }
     if (!friendlyFilter.empty() && o.friendlyName != friendlyFilter) continue;
     matching.push_back(o);
@@ -267,12 +267,12 @@ bool State::disown(const std::string& sid) {
   return owned_.erase(sid) > 0;
 }
 
-void State::buyStarted() {
+void State::BuyStarted() {
   std::lock_guard<std::mutex> lock(mu_);
   peakInFlight_ = std::max(peakInFlight_, ++inFlight_);
 }
 
-void State::buyFinished() {
+void State::BuyFinished() {
   std::lock_guard<std::mutex> lock(mu_);
   --inFlight_;
 }
@@ -313,7 +313,7 @@ nlohmann::json State::snapshot() const {
             {"listPauseMs", settings_.listPauseMs}}}};
 }
 
-void State::sleepFor(long ms) {
+void State::SleepFor(long ms) {
   if (ms <= 0) return;
   std::unique_lock<std::mutex> lock(sleepMu_);
   sleepCv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_.load(); });

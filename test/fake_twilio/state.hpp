@@ -77,10 +77,10 @@ class State {
   void reset();  // back to the start: fresh inventory, nothing owned, no rules, zero counts
   void configure(const nlohmann::json& patch);  // buyDelayMs, pageSize, timeoutSleepMs, listPauseMs
 
-  void countCall(const std::string& op);
-  void addRule(FailureRule rule);
+  void CountCall(const std::string& op);
+  void AddRule(FailureRule rule);
   // The first rule matching (op, phone, sid), consumed once.
-  std::optional<FailureRule> takeFailure(const std::string& op, const std::string& phoneNumber,
+  std::optional<FailureRule> TakeFailure(const std::string& op, const std::string& phoneNumber,
                                          const std::string& sid);
 
   std::vector<Listing> search(const std::string& country, const std::string& areaCode,
@@ -91,23 +91,23 @@ class State {
   std::optional<Owned> fetch(const std::string& sid) const;
   bool release(const std::string& sid);  // the number goes back on sale
   // Control helpers: own a number without the API (unknown_at_provider), drop one (missing_at_provider).
-  BuyResult forceOwn(const std::string& phoneNumber, const std::string& friendlyName);
+  BuyResult ForceOwn(const std::string& phoneNumber, const std::string& friendlyName);
   bool disown(const std::string& sid);
 
   nlohmann::json snapshot() const;  // for GET /__control/state
 
   // Buys in flight (and the peak), to check that concurrent buys overlap.
-  void buyStarted();
-  void buyFinished();
+  void BuyStarted();
+  void BuyFinished();
 
   // Sleeps up to ms, returning early when the server stops.
-  void sleepFor(long ms);
+  void SleepFor(long ms);
   void stop();
 
  private:
-  void fillInventoryLocked();
-  std::string newSidLocked();
-  BuyResult ownLocked(const std::string& phoneNumber, const std::string& friendlyName, const std::string& voiceUrl,
+  void FillInventoryLocked();
+  std::string NewSidLocked();
+  BuyResult OwnLocked(const std::string& phoneNumber, const std::string& friendlyName, const std::string& voiceUrl,
                       const std::string& smsUrl, bool mustBeForSale);
 
   const Settings initial_;
@@ -127,6 +127,6 @@ class State {
   std::atomic<bool> stopping_{false};
 };
 
-bool isE164(const std::string& s);
+bool IsE164(const std::string& s);
 
 }  // namespace fake_twilio

@@ -10,7 +10,7 @@ namespace {
 constexpr const char* kJson = "application/json";
 const std::string kAccountPath = R"(/2010-04-01/Accounts/([^/]+))";
 
-void sendJson(httplib::Response& res, int status, const nlohmann::json& body) {
+void SendJson(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_content(body.dump(), kJson);
 }
@@ -26,17 +26,17 @@ bool authorized(const httplib::Request& req, httplib::Response& res, const State
   }
   if (!ok) {
     res.set_header("WWW-Authenticate", "Basic realm=\"Twilio API\"");
-    sendError(res, 401, 20003);
+    SendError(res, 401, 20003);
     return false;
   }
   if (req.matches[1] != s.accountSid) {
-    sendError(res, 404, 20404);
+    SendError(res, 404, 20404);
     return false;
   }
   return true;
 }
 
-int intParam(const httplib::Request& req, const char* key, int fallback) {
+int IntParam(const httplib::Request& req, const char* key, int fallback) {
   if (!req.has_param(key)) return fallback;
   const std::string v = req.get_param_value(key);
   if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) return -1;
@@ -46,7 +46,7 @@ int intParam(const httplib::Request& req, const char* key, int fallback) {
 // A connection that breaks after the status line and headers: the client sees a
 // truncated response (as when a proxy or the network drops it).
 // A 204 has no body to cut short, so a dropped 204 is sent as a truncated 200.
-void dropAfterHeaders(httplib::Response& res, int status) {
+void DropAfterHeaders(httplib::Response& res, int status) {
   res.status = status == 204 ? 200 : status;
   res.set_chunked_content_provider(kJson, [](size_t, httplib::DataSink&) { return false; });
 }
@@ -54,37 +54,37 @@ void dropAfterHeaders(httplib::Response& res, int status) {
 // Applies an injected failure. `act` performs the real operation and returns the
 // success body; it is run only by the modes that act before failing. Returns
 // false when the mode is "none of these" (the handler then proceeds normally).
-bool applyFailure(const FailureRule& rule, State& state, httplib::Response& res, int successStatus,
+bool ApplyFailure(const FailureRule& rule, State& state, httplib::Response& res, int successStatus,
                   const std::function<std::string()>& act) {
   const std::string& m = rule.mode;
   long sleepMs = rule.sleepMs >= 0 ? rule.sleepMs : state.settings().timeoutSleepMs;
   if (m == "21422" || m == "21421") {
-    sendError(res, 400, std::stoi(m));
+    SendError(res, 400, std::stoi(m));
   } else if (m == "20003") {
-    sendError(res, 401, 20003);
+    SendError(res, 401, 20003);
   } else if (m == "20404") {
-    sendError(res, 404, 20404);
+    SendError(res, 404, 20404);
   } else if (m == "500") {
-    sendError(res, 500, 20500);
+    SendError(res, 500, 20500);
   } else if (m == "503") {
-    sendError(res, 503, 20503);
+    SendError(res, 503, 20503);
   } else if (m == "429") {
     if (rule.retryAfter >= 0) res.set_header("Retry-After", std::to_string(rule.retryAfter));
-    sendError(res, 429, 20429);
+    SendError(res, 429, 20429);
   } else if (m == "timeout") {
-    state.sleepFor(sleepMs);  // not acted on; the client gave up long ago
-    sendError(res, 504, 20504, "Gateway Timeout");
+    state.SleepFor(sleepMs);  // not acted on; the client gave up long ago
+    SendError(res, 504, 20504, "Gateway Timeout");
   } else if (m == "timeout_after") {
     std::string body = act();
-    state.sleepFor(sleepMs);
+    state.SleepFor(sleepMs);
     res.status = successStatus;
     if (!body.empty()) res.set_content(body, kJson);
   } else if (m == "lost_response") {
     act();
-    sendError(res, 500, 20500);
+    SendError(res, 500, 20500);
   } else if (m == "lost_response_drop") {
     act();
-    dropAfterHeaders(res, successStatus);
+    DropAfterHeaders(res, successStatus);
   } else if (m == "malformed") {
     act();
     res.status = successStatus == 204 ? 204 : successStatus;
@@ -97,38 +97,38 @@ bool applyFailure(const FailureRule& rule, State& state, httplib::Response& res,
 
 // Keeps the in-flight gauge right however a buy ends.
 struct BuyInFlight {
-  explicit BuyInFlight(State& s) : state(s) { state.buyStarted(); }
-  ~BuyInFlight() { state.buyFinished(); }
+  explicit BuyInFlight(State& s) : state(s) { state.BuyStarted(); }
+  ~BuyInFlight() { state.BuyFinished(); }
   State& state;
 };
 
-void handleSearch(const httplib::Request& req, httplib::Response& res, State& state) {
+void HandleSearch(const httplib::Request& req, httplib::Response& res, State& state) {
   if (!authorized(req, res, state)) return;
-  state.countCall("search");
+  state.CountCall("search");
   const std::string country = req.matches[2];
-  if (country != "US" && country != "CA") return sendError(res, 404, 20404);
-  int pageSize = intParam(req, "PageSize", 50);
-  if (pageSize < 1 || pageSize > 1000) return sendError(res, 400, 20007, "PageSize must be 1 to 1000");
-  if (auto rule = state.takeFailure("search", "", "")) {
-    if (applyFailure(*rule, state, res, 200, [] { return std::string(); })) return;
+  if (country != "US" && country != "CA") return SendError(res, 404, 20404);
+  int pageSize = IntParam(req, "PageSize", 50);
+  if (pageSize < 1 || pageSize > 1000) return SendError(res, 400, 20007, "PageSize must be 1 to 1000");
+  if (auto rule = state.TakeFailure("search", "", "")) {
+    if (ApplyFailure(*rule, state, res, 200, [] { return std::string(); })) return;
   }
   auto found = state.search(country, req.get_param_value("AreaCode"), req.get_param_value("Contains"), pageSize);
   nlohmann::json list = nlohmann::json::array();
-  for (const Listing& l : found) list.push_back(availableJson(l));
+  for (const Listing& l : found) list.push_back(AvailableJson(l));
   const std::string uri = "/2010-04-01/Accounts/" + state.settings().accountSid + "/AvailablePhoneNumbers/" +
                           country + "/Local.json";
-  sendJson(res, 200,
+  SendJson(res, 200,
            {{"available_phone_numbers", list}, {"end", list.empty() ? 0 : list.size() - 1}, {"first_page_uri", uri},
             {"next_page_uri", nullptr}, {"page", 0}, {"page_size", pageSize}, {"previous_page_uri", nullptr},
             {"start", 0}, {"uri", uri}});
 }
 
-void handleBuy(const httplib::Request& req, httplib::Response& res, State& state) {
+void HandleBuy(const httplib::Request& req, httplib::Response& res, State& state) {
   if (!authorized(req, res, state)) return;
-  state.countCall("buy");
-  BuyInFlight inFlight(state);
+  state.CountCall("buy");
+  BuyInFlight in_flight(state);
   if (req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) != 0) {
-    return sendError(res, 400, 21421, "Content-Type must be application/x-www-form-urlencoded");
+    return SendError(res, 400, 21421, "Content-Type must be application/x-www-form-urlencoded");
   }
   // Parsed here, like Twilio: an unencoded "+" decodes to a space and the number is invalid.
   httplib::Params form;
@@ -138,47 +138,47 @@ void handleBuy(const httplib::Request& req, httplib::Response& res, State& state
     return it == form.end() ? std::string() : it->second;
   };
   const std::string phone = field("PhoneNumber");
-  std::optional<FailureRule> rule = state.takeFailure("buy", phone, "");
-  state.sleepFor(state.settings().buyDelayMs);  // without holding any lock: buys overlap
+  std::optional<FailureRule> rule = state.TakeFailure("buy", phone, "");
+  state.SleepFor(state.settings().buyDelayMs);  // without holding any lock: buys overlap
 
   const std::string accountSid = state.settings().accountSid;
   std::optional<int> refusal;
   auto act = [&]() -> std::string {
     BuyResult r = state.buy(phone, field("FriendlyName"), field("VoiceUrl"), field("SmsUrl"));
-    if (auto* o = std::get_if<Owned>(&r)) return ownedJson(*o, accountSid).dump();
+    if (auto* o = std::get_if<Owned>(&r)) return OwnedJson(*o, accountSid).dump();
     refusal = std::get<int>(r);
     return std::string();
   };
-  if (rule && applyFailure(*rule, state, res, 201, act)) return;
-  if (phone.empty()) return sendError(res, 400, 21421, "A 'PhoneNumber' or 'AreaCode' is required");
+  if (rule && ApplyFailure(*rule, state, res, 201, act)) return;
+  if (phone.empty()) return SendError(res, 400, 21421, "A 'PhoneNumber' or 'AreaCode' is required");
   std::string body = act();
-  if (refusal) return sendError(res, 400, *refusal);
+  if (refusal) return SendError(res, 400, *refusal);
   res.status = 201;
   res.set_content(body, kJson);
 }
 
-void handleList(const httplib::Request& req, httplib::Response& res, State& state) {
+void HandleList(const httplib::Request& req, httplib::Response& res, State& state) {
   if (!authorized(req, res, state)) return;
-  state.countCall("list");
+  state.CountCall("list");
   const std::string phoneFilter = req.get_param_value("PhoneNumber");
-  int page = intParam(req, "Page", 0);
-  int pageSize = intParam(req, "PageSize", 50);
-  if (page < 0) return sendError(res, 400, 20001, "Page must be a non-negative integer");
-  if (pageSize < 1 || pageSize > 1000) return sendError(res, 400, 20007, "PageSize must be 1 to 1000");
+  int page = IntParam(req, "Page", 0);
+  int pageSize = IntParam(req, "PageSize", 50);
+  if (page < 0) return SendError(res, 400, 20001, "Page must be a non-negative integer");
+  if (pageSize < 1 || pageSize > 1000) return SendError(res, 400, 20007, "PageSize must be 1 to 1000");
   pageSize = std::min(pageSize, state.settings().pageSize);
-  if (auto rule = state.takeFailure("list", phoneFilter, "")) {
-    if (applyFailure(*rule, state, res, 200, [] { return std::string(); })) return;
+  if (auto rule = state.TakeFailure("list", phoneFilter, "")) {
+    if (ApplyFailure(*rule, state, res, 200, [] { return std::string(); })) return;
   }
   const std::string friendly = req.get_param_value("FriendlyName");
   ListPage p = state.list(phoneFilter, friendly, page, pageSize);
   if (phoneFilter.empty()) {
     if (const long pause = state.settings().listPauseMs; pause > 0) {
-      state.countCall("list_paused");
-      state.sleepFor(pause);
+      state.CountCall("list_paused");
+      state.SleepFor(pause);
     }
   }
   const std::string accountSid = state.settings().accountSid;
-  auto pageUri = [&](int n) {
+  auto PageUri = [&](int n) {
     httplib::Params q;
     if (!phoneFilter.empty()) q.emplace("PhoneNumber", phoneFilter);
     if (!friendly.empty()) q.emplace("FriendlyName", friendly);
@@ -196,65 +196,65 @@ void handleList(const httplib::Request& req, httplib::Response& res, State& stat
     return "/2010-04-01/Accounts/" + accountSid + "/IncomingPhoneNumbers.json?" + query;
   };
   nlohmann::json list = nlohmann::json::array();
-  for (const Owned& o : p.numbers) list.push_back(ownedJson(o, accountSid));
+  for (const Owned& o : p.numbers) list.push_back(OwnedJson(o, accountSid));
   std::size_t start = static_cast<std::size_t>(page) * pageSize;
-  sendJson(res, 200,
+  SendJson(res, 200,
            {{"incoming_phone_numbers", list},
-            {"uri", pageUri(page)},
-            {"first_page_uri", pageUri(0)},
-            {"next_page_uri", p.hasMore ? nlohmann::json(pageUri(page + 1)) : nlohmann::json(nullptr)},
-            {"previous_page_uri", page > 0 ? nlohmann::json(pageUri(page - 1)) : nlohmann::json(nullptr)},
+            {"uri", PageUri(page)},
+            {"first_page_uri", PageUri(0)},
+            {"next_page_uri", p.hasMore ? nlohmann::json(PageUri(page + 1)) : nlohmann::json(nullptr)},
+            {"previous_page_uri", page > 0 ? nlohmann::json(PageUri(page - 1)) : nlohmann::json(nullptr)},
             {"page", page},
             {"page_size", pageSize},
             {"start", start},
             {"end", list.empty() ? start : start + list.size() - 1}});
 }
 
-void handleFetch(const httplib::Request& req, httplib::Response& res, State& state) {
+void HandleFetch(const httplib::Request& req, httplib::Response& res, State& state) {
   if (!authorized(req, res, state)) return;
-  state.countCall("fetch");
+  state.CountCall("fetch");
   const std::string sid = req.matches[2];
-  if (auto rule = state.takeFailure("fetch", "", sid)) {
-    if (applyFailure(*rule, state, res, 200, [] { return std::string(); })) return;
+  if (auto rule = state.TakeFailure("fetch", "", sid)) {
+    if (ApplyFailure(*rule, state, res, 200, [] { return std::string(); })) return;
   }
   auto o = state.fetch(sid);
-  if (!o) return sendError(res, 404, 20404);
-  sendJson(res, 200, ownedJson(*o, state.settings().accountSid));
+  if (!o) return SendError(res, 404, 20404);
+  SendJson(res, 200, OwnedJson(*o, state.settings().accountSid));
 }
 
-void handleRelease(const httplib::Request& req, httplib::Response& res, State& state) {
+void HandleRelease(const httplib::Request& req, httplib::Response& res, State& state) {
   if (!authorized(req, res, state)) return;
-  state.countCall("release");
+  state.CountCall("release");
   const std::string sid = req.matches[2];
   auto before = state.fetch(sid);
   std::optional<FailureRule> rule =
-      state.takeFailure("release", before ? before->listing.phoneNumber : std::string(), sid);
+      state.TakeFailure("release", before ? before->listing.phoneNumber : std::string(), sid);
   bool released = false;
   auto act = [&]() -> std::string {
     released = state.release(sid);
     return std::string();
   };
-  if (rule && applyFailure(*rule, state, res, 204, act)) return;
+  if (rule && ApplyFailure(*rule, state, res, 204, act)) return;
   act();
-  if (!released) return sendError(res, 404, 20404);
+  if (!released) return SendError(res, 404, 20404);
   res.status = 204;
 }
 
 }  // namespace
 
-void sendError(httplib::Response& res, int httpStatus, int code, const std::string& message) {
-  sendJson(res, httpStatus, errorBody(httpStatus, code, message.empty() ? messageFor(code) : message));
+void SendError(httplib::Response& res, int httpStatus, int code, const std::string& message) {
+  SendJson(res, httpStatus, ErrorBody(httpStatus, code, message.empty() ? MessageFor(code) : message));
 }
 
-void registerTwilioRoutes(httplib::Server& server, State& state) {
+void RegisterTwilioRoutes(httplib::Server& server, State& state) {
   auto bind = [&state](void (*fn)(const httplib::Request&, httplib::Response&, State&)) {
     return [&state, fn](const httplib::Request& req, httplib::Response& res) { fn(req, res, state); };
   };
-  server.Get(kAccountPath + R"(/AvailablePhoneNumbers/([A-Za-z]{2})/Local\.json)", bind(handleSearch));
-  server.Post(kAccountPath + R"(/IncomingPhoneNumbers\.json)", bind(handleBuy));
-  server.Get(kAccountPath + R"(/IncomingPhoneNumbers\.json)", bind(handleList));
-  server.Get(kAccountPath + R"(/IncomingPhoneNumbers/([^/]+)\.json)", bind(handleFetch));
-  server.Delete(kAccountPath + R"(/IncomingPhoneNumbers/([^/]+)\.json)", bind(handleRelease));
+  server.Get(kAccountPath + R"(/AvailablePhoneNumbers/([A-Za-z]{2})/Local\.json)", bind(HandleSearch));
+  server.Post(kAccountPath + R"(/IncomingPhoneNumbers\.json)", bind(HandleBuy));
+  server.Get(kAccountPath + R"(/IncomingPhoneNumbers\.json)", bind(HandleList));
+  server.Get(kAccountPath + R"(/IncomingPhoneNumbers/([^/]+)\.json)", bind(HandleFetch));
+  server.Delete(kAccountPath + R"(/IncomingPhoneNumbers/([^/]+)\.json)", bind(HandleRelease));
 }
 
 }  // namespace fake_twilio

@@ -222,7 +222,7 @@ class Worker {
     std::snprintf(buf, sizeof buf, "%012d", i + 1);
     return o_.userPrefix + buf;
   }
-  std::string randomUser() { return user(rand(o_.users)); }
+  std::string RandomUser() { return user(rand(o_.users)); }
   std::string phone(int i) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "%04d", 100 + i);
@@ -244,7 +244,7 @@ class Worker {
            std::to_string(++keySeq_);
   }
   // A key shared by all threads for a short while, so concurrent calls race on it.
-  long sharedSlot() {
+  long SharedSlot() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count() / 250;
   }
 
@@ -279,13 +279,13 @@ class Worker {
       t.amount = money(std::stoi(digits) + 1);
       expectState = "NW006";
     } else if (k < 35) {  // a key every thread uses for 250 ms
-      long slot = sharedSlot();
+      long slot = SharedSlot();
       t.user = user((int)(slot % (o_.users - 1)));
       t.key = "shared-credit-" + std::to_string(o_.seed) + "-" + std::to_string(slot);
       t.amount = money(100 + (int)(slot % 900));
       t.currency = "USD";
     } else {
-      t.user = randomUser();
+      t.user = RandomUser();
       t.key = key("credit");
       // The last user is kept poor: its renewals go unpaid and are released after the grace.
       t.amount = money(t.user == user(o_.users - 1) ? 20 + rand(120) : 50 + rand(1500));
@@ -311,7 +311,7 @@ class Worker {
   }
 
   void purchase() {
-    std::string u = randomUser(), ph = phone(rand(o_.phones)), currency = "USD", k;
+    std::string u = RandomUser(), ph = phone(rand(o_.phones)), currency = "USD", k;
     std::string cost = money(chance(50) ? 115 : 100 + rand(300));
     int c = rand(100);
     if (c < 10 && !myPurchaseKeys_.empty()) {  // replay one of ours
@@ -322,7 +322,7 @@ class Worker {
       currency = p[3];
       k = p[4];
     } else if (c < 20) {  // a key every thread uses for 250 ms
-      long slot = sharedSlot();
+      long slot = SharedSlot();
       u = user((int)(slot % o_.users));
       ph = phone((int)(slot % o_.phones));
       cost = "1.15";
@@ -341,24 +341,24 @@ class Worker {
     }
   }
 
-  std::string pickOne(const char* stmt) {
+  std::string PickOne(const char* stmt) {
     Outcome o = exec(std::string("pick"), stmt, {});
     return o.ok && !o.rows.empty() ? o.rows[0][0] : "";
   }
 
-  std::string newSid() { return "PN" + hex(32); }
+  std::string NewSid() { return "PN" + hex(32); }
 
   void confirm() {
-    std::string id = pickOne("pick_pending");
+    std::string id = PickOne("pick_pending");
     if (id.empty()) return;
-    std::string sid = newSid();
+    std::string sid = NewSid();
     if (chance(5) && !lastSid_.empty()) sid = lastSid_;  // a sid already on another row: NW004
     Outcome o = exec("confirm", "confirm", {id, sid});
     if (o.ok) lastSid_ = sid;
   }
 
   void fail() {
-    std::string id = pickOne("pick_pending");
+    std::string id = PickOne("pick_pending");
     if (id.empty()) return;
     exec("fail", "fail", {id, chance(50) ? "stress: provider refused" : "stress: 21422"});
   }
@@ -375,7 +375,7 @@ class Worker {
   }
 
   void mark() {
-    std::string id = pickOne("pick_released");
+    std::string id = PickOne("pick_released");
     if (id.empty()) return;
     exec("mark", "mark", {id});
   }
@@ -420,11 +420,11 @@ class Worker {
       return;
     }
     int cents = 1 + rand(500);
-    exec("adjust", "adjust", {randomUser(), (chance(50) ? "-" : "") + money(cents), chance(20) ? "INR" : "USD"});
+    exec("adjust", "adjust", {RandomUser(), (chance(50) ? "-" : "") + money(cents), chance(20) ? "INR" : "USD"});
   }
 
   void quote() {
-    std::string id = pickOne("pick_any");
+    std::string id = PickOne("pick_any");
     if (!id.empty()) exec("quote", "quote", {id});
   }
 

@@ -83,7 +83,7 @@ twilio::HttpRequest ping(int port) {
 TEST(TwilioTransport, SequentialRequestsReuseOneConnection) {
   PingServer server;
   ASSERT_GT(server.port(), 0);
-  twilio::Transport transport = twilio::makeCurlTransport({"AC00000000000000000000000000000000", "token"});
+  twilio::Transport transport = twilio::MakeCurlTransport({"AC00000000000000000000000000000000", "token"});
   for (int i = 0; i < 5; ++i) {
     twilio::HttpResponse res = transport(ping(server.port()));
     ASSERT_EQ(res.failure, twilio::TransportFailure::None) << res.failureMessage;
@@ -95,7 +95,7 @@ TEST(TwilioTransport, SequentialRequestsReuseOneConnection) {
 TEST(TwilioTransport, EachThreadKeepsItsOwnConnection) {
   PingServer server;
   ASSERT_GT(server.port(), 0);
-  twilio::Transport transport = twilio::makeCurlTransport({"AC00000000000000000000000000000000", "token"});
+  twilio::Transport transport = twilio::MakeCurlTransport({"AC00000000000000000000000000000000", "token"});
   std::atomic<int> ok{0};
   auto three_requests = [&] {
     for (int i = 0; i < 3; ++i) {
@@ -114,7 +114,7 @@ TEST(TwilioTransport, AConnectionTheServerClosedIsReplaced) {
   PingServer server;
   ASSERT_GT(server.port(), 0);
   server.server().set_keep_alive_max_count(1);  // the server closes after every answer
-  twilio::Transport transport = twilio::makeCurlTransport({"AC00000000000000000000000000000000", "token"});
+  twilio::Transport transport = twilio::MakeCurlTransport({"AC00000000000000000000000000000000", "token"});
   for (int i = 0; i < 3; ++i) {
     twilio::HttpResponse res = transport(ping(server.port()));
     ASSERT_EQ(res.failure, twilio::TransportFailure::None) << res.failureMessage;

@@ -124,7 +124,7 @@ TEST(TwilioBuyOnce, ABuyThroughTheClientIsSentOnceWhenTheConnectionDies) {
   config.timeoutMs = 5000;
   Client client(config);
   // A search leaves a kept-alive connection in this thread's handle...
-  ASSERT_TRUE(client.search("US", std::nullopt, std::nullopt, 5).isOk());
+  ASSERT_TRUE(client.search("US", std::nullopt, std::nullopt, 5).IsOk());
   // ...which the buy must not use: on it, libcurl would resend the POST.
   const BuyOutcome outcome = client.buy("+14155550100", "a7c4f3f0-2b7e-4d8a-9c1e-0f5b6a7d8e9f");
   EXPECT_TRUE(std::holds_alternative<Unknown>(outcome)) << describe(outcome);
@@ -135,7 +135,7 @@ TEST(TwilioBuyOnce, ABuyThroughTheClientIsSentOnceWhenTheConnectionDies) {
 TEST(TwilioBuyOnce, AFreshConnectionIsNeitherReusedNorKept) {
   DroppingServer server;
   ASSERT_GT(server.port(), 0);
-  Transport transport = makeCurlTransport({kAccount, "token"});
+  Transport transport = MakeCurlTransport({kAccount, "token"});
   ASSERT_EQ(transport(request(server.port(), "GET", false)).failure, TransportFailure::None);
   const HttpResponse lost = transport(request(server.port(), "POST", true));
   EXPECT_EQ(lost.failure, TransportFailure::ConnectionLost) << lost.failureMessage;
@@ -157,7 +157,7 @@ TEST(TwilioBuyOnce, AFreshConnectionIsNeitherReusedNorKept) {
 TEST(TwilioBuyOnce, OnAReusedConnectionLibcurlWouldResendThePost) {
   DroppingServer server;
   ASSERT_GT(server.port(), 0);
-  Transport transport = makeCurlTransport({kAccount, "token"});
+  Transport transport = MakeCurlTransport({kAccount, "token"});
   ASSERT_EQ(transport(request(server.port(), "GET", false)).failure, TransportFailure::None);
   transport(request(server.port(), "POST", false));
   EXPECT_EQ(server.posts(), 2);

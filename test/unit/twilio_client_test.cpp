@@ -49,7 +49,7 @@ struct Script {
   }
 };
 
-Config testConfig() {
+Config TestConfig() {
   Config c;
   c.accountSid = kAccount;
   c.authToken = kToken;
@@ -62,11 +62,11 @@ Config testConfig() {
   return c;
 }
 
-std::string ownedJson(const std::string& sid, const std::string& number, const std::string& name = "row") {
+std::string OwnedJson(const std::string& sid, const std::string& number, const std::string& name = "row") {
   return R"({"sid":")" + sid + R"(","phone_number":")" + number + R"(","friendly_name":")" + name + R"("})";
 }
 
-std::string pageJson(const std::vector<std::string>& items, const std::string& next) {
+std::string PageJson(const std::vector<std::string>& items, const std::string& next) {
   std::string body = R"({"incoming_phone_numbers":[)";
   for (size_t i = 0; i < items.size(); ++i) body += (i ? "," : "") + items[i];
   body += R"(],"next_page_uri":)" + (next.empty() ? std::string("null") : "\"" + next + "\"") + "}";
@@ -74,34 +74,34 @@ std::string pageJson(const std::vector<std::string>& items, const std::string& n
 }
 
 TEST(TwilioClient, ConfigValidation) {
-  Config c = testConfig();
-  EXPECT_FALSE(validateConfig(c));
+  Config c = TestConfig();
+  EXPECT_FALSE(ValidateConfig(c));
   c.apiBase = "http://api.twilio.com";
-  EXPECT_TRUE(validateConfig(c));  // no clear-text credentials over a network
+  EXPECT_TRUE(ValidateConfig(c));  // no clear-text credentials over a network
   c.apiBase = "http://127.0.0.1:8089";
-  EXPECT_FALSE(validateConfig(c));
+  EXPECT_FALSE(ValidateConfig(c));
   c.apiBase = "https://user:pw@api.twilio.com";
-  EXPECT_TRUE(validateConfig(c));
-  c = testConfig();
+  EXPECT_TRUE(ValidateConfig(c));
+  c = TestConfig();
   c.authToken.clear();
-  EXPECT_TRUE(validateConfig(c));
+  EXPECT_TRUE(ValidateConfig(c));
   c.apiKeySid = "SK00000000000000000000000000000000";
   c.apiKeySecret = "s";
-  EXPECT_FALSE(validateConfig(c));
+  EXPECT_FALSE(ValidateConfig(c));
   c.accountSid = "AC123";
-  auto msg = validateConfig(c);
+  auto msg = ValidateConfig(c);
   ASSERT_TRUE(msg);
   EXPECT_NE(msg->find("account SID"), std::string::npos);
-  c = testConfig();
+  c = TestConfig();
   c.accountSid = "bad";
-  EXPECT_EQ(validateConfig(c)->find(kToken), std::string::npos);
+  EXPECT_EQ(ValidateConfig(c)->find(kToken), std::string::npos);
   EXPECT_THROW(Client{c}, std::invalid_argument);
 }
 
 TEST(TwilioClient, BuySendsFormEncodedFieldsAndParsesTheNumber) {
   Script s;
-  s.add(201, ownedJson(kSid, "+14155550100", "row-1"));
-  Client client(testConfig(), s.transport());
+  s.add(201, OwnedJson(kSid, "+14155550100", "row-1"));
+  Client client(TestConfig(), s.transport());
   BuyOutcome o = client.buy("+14155550100", "row-1");
   ASSERT_TRUE(std::holds_alternative<Bought>(o)) << describe(o);
   ASSERT_EQ(s.requests.size(), 1u);
@@ -118,8 +118,8 @@ TEST(TwilioClient, BuySendsFormEncodedFieldsAndParsesTheNumber) {
 TEST(TwilioClient, BuyIsNeverRetriedAfterAServerError) {
   Script s;
   s.add(500, R"({"code":20500,"message":"Internal Server Error"})");
-  s.add(201, ownedJson(kSid, "+14155550100"));
-  Client client(testConfig(), s.transport());
+  s.add(201, OwnedJson(kSid, "+14155550100"));
+  Client client(TestConfig(), s.transport());
   BuyOutcome o = client.buy("+14155550100", "row-1");
   EXPECT_TRUE(std::holds_alternative<Unknown>(o));
   EXPECT_EQ(s.requests.size(), 1u);
@@ -128,7 +128,7 @@ TEST(TwilioClient, BuyIsNeverRetriedAfterAServerError) {
 TEST(TwilioClient, BuyIsNeverRetriedAfterATimeout) {
   Script s;
   s.fail(TransportFailure::Timeout);
-  Client client(testConfig(), s.transport());
+  Client client(TestConfig(), s.transport());
   EXPECT_TRUE(std::holds_alternative<Unknown>(client.buy("+14155550100", "row-1")));
   EXPECT_EQ(s.requests.size(), 1u);
 }
@@ -137,8 +137,8 @@ TEST(TwilioClient, BuyRetriesTooManyRequests) {
   Script s;
   s.add(429, R"({"code":20429,"message":"Too Many Requests"})");
   s.add(429, R"({"code":20429,"message":"Too Many Requests"})", 0L);
-  s.add(201, ownedJson(kSid, "+14155550100"));
-  Client client(testConfig(), s.transport());
+  s.add(201, OwnedJson(kSid, "+14155550100"));
+  Client client(TestConfig(), s.transport());
   EXPECT_TRUE(std::holds_alternative<Bought>(client.buy("+14155550100", "row-1")));
   EXPECT_EQ(s.requests.size(), 3u);
 }
@@ -146,7 +146,7 @@ TEST(TwilioClient, BuyRetriesTooManyRequests) {
 TEST(TwilioClient, BuyGivesUpOnTooManyRequestsAfterTheLastAttempt) {
   Script s;
   for (int i = 0; i < 10; ++i) s.add(429, R"({"code":20429})");
-  Config c = testConfig();
+  Config c = TestConfig();
   c.retry.buyMaxAttempts = 3;
   Client client(c, s.transport());
   BuyOutcome o = client.buy("+14155550100", "row-1");
@@ -160,7 +160,7 @@ TEST(TwilioClient, BuyGivesUpOnTooManyRequestsAfterTheLastAttempt) {
 TEST(TwilioClient, BuyHonoursTheDeadlineWhenRetryAfterIsLong) {
   Script s;
   for (int i = 0; i < 10; ++i) s.add(429, R"({"code":20429})", 2L);  // 2 s each
-  Client client(testConfig(), s.transport());
+  Client client(TestConfig(), s.transport());
   auto start = Clock::now();
   BuyOutcome o = client.buy("+14155550100", "row-1", start + std::chrono::milliseconds(1500));
   auto elapsed = Clock::now() - start;
@@ -173,8 +173,8 @@ TEST(TwilioClient, BuyHonoursTheDeadlineWhenRetryAfterIsLong) {
 
 TEST(TwilioClient, BuyShrinksItsTimeoutToTheDeadline) {
   Script s;
-  s.add(201, ownedJson(kSid, "+14155550100"));
-  Client client(testConfig(), s.transport());
+  s.add(201, OwnedJson(kSid, "+14155550100"));
+  Client client(TestConfig(), s.transport());
   client.buy("+14155550100", "row-1", Clock::now() + std::chrono::milliseconds(800));
   ASSERT_EQ(s.requests.size(), 1u);
   EXPECT_LE(s.requests[0].timeoutMs, 800);
@@ -184,7 +184,7 @@ TEST(TwilioClient, BuyShrinksItsTimeoutToTheDeadline) {
 
 TEST(TwilioClient, BuyPastTheDeadlineIsNotSent) {
   Script s;
-  Client client(testConfig(), s.transport());
+  Client client(TestConfig(), s.transport());
   BuyOutcome o = client.buy("+14155550100", "row-1", Clock::now());
   auto* r = std::get_if<RateLimited>(&o);
   ASSERT_TRUE(r);
@@ -194,7 +194,7 @@ TEST(TwilioClient, BuyPastTheDeadlineIsNotSent) {
 
 TEST(TwilioClient, BuyRejectsBadInputWithoutSending) {
   Script s;
-  Client client(testConfig(), s.transport());
+  Client client(TestConfig(), s.transport());
   EXPECT_TRUE(std::holds_alternative<Refused>(client.buy("14155550100", "x")));
   EXPECT_TRUE(std::holds_alternative<Refused>(client.buy("+14155550100", std::string(65, 'x'))));
   EXPECT_TRUE(s.requests.empty());
@@ -205,9 +205,9 @@ TEST(TwilioClient, SearchBuildsTheQueryAndRetriesServerErrors) {
   s.add(503, "");
   s.fail(TransportFailure::ConnectionLost);
   s.add(200, R"({"available_phone_numbers":[{"phone_number":"+14155550100","capabilities":{"SMS":true}}]})");
-  Client client(testConfig(), s.transport());
+  Client client(TestConfig(), s.transport());
   auto r = client.search("US", std::string("415"), std::string("+1415*55"), 5);
-  ASSERT_TRUE(r.isOk()) << r.error().message;
+  ASSERT_TRUE(r.IsOk()) << r.error().message;
   ASSERT_EQ(r.value().size(), 1u);
   EXPECT_TRUE(r.value()[0].capabilities.sms);
   ASSERT_EQ(s.requests.size(), 3u);
@@ -219,7 +219,7 @@ TEST(TwilioClient, SearchBuildsTheQueryAndRetriesServerErrors) {
 
 TEST(TwilioClient, SearchRejectsBadInput) {
   Script s;
-  Client client(testConfig(), s.transport());
+  Client client(TestConfig(), s.transport());
   EXPECT_EQ(client.search("us", std::nullopt, std::nullopt, 5).error().kind, ErrorKind::InvalidArgument);
   EXPECT_EQ(client.search("US", std::string("41"), std::nullopt, 5).error().kind, ErrorKind::InvalidArgument);
   EXPECT_EQ(client.search("US", std::nullopt, std::string("a&b"), 5).error().kind, ErrorKind::InvalidArgument);
@@ -229,9 +229,9 @@ TEST(TwilioClient, SearchRejectsBadInput) {
 TEST(TwilioClient, AuthFailureIsNotRetriedAndIsExplained) {
   Script s;
   s.add(401, R"({"code":20003,"message":"Authenticate","status":401})");
-  Client client(testConfig(), s.transport());
-  auto r = client.listOwned();
-  ASSERT_FALSE(r.isOk());
+  Client client(TestConfig(), s.transport());
+  auto r = client.ListOwned();
+  ASSERT_FALSE(r.IsOk());
   EXPECT_EQ(r.error().kind, ErrorKind::HttpStatus);
   EXPECT_EQ(r.error().twilioCode, 20003);
   EXPECT_NE(r.error().message.find("authentication failed"), std::string::npos);
@@ -243,11 +243,11 @@ TEST(TwilioClient, FindOwnedFollowsPagesAndComparesExactly) {
   const std::string next = "/2010-04-01/Accounts/AC00000000000000000000000000000000/IncomingPhoneNumbers.json?"
                            "PhoneNumber=%2B14155550100&Page=1";
   Script s;
-  s.add(200, pageJson({ownedJson("PN11111111111111111111111111111111", "+141555501001")}, next));
-  s.add(200, pageJson({ownedJson(kSid, "+14155550100", "row-7")}, ""));
-  Client client(testConfig(), s.transport());
-  auto r = client.findOwned("+14155550100");
-  ASSERT_TRUE(r.isOk()) << r.error().message;
+  s.add(200, PageJson({OwnedJson("PN11111111111111111111111111111111", "+141555501001")}, next));
+  s.add(200, PageJson({OwnedJson(kSid, "+14155550100", "row-7")}, ""));
+  Client client(TestConfig(), s.transport());
+  auto r = client.FindOwned("+14155550100");
+  ASSERT_TRUE(r.IsOk()) << r.error().message;
   ASSERT_TRUE(r.value());
   EXPECT_EQ(r.value()->sid, kSid);
   EXPECT_EQ(r.value()->friendlyName, "row-7");
@@ -258,27 +258,27 @@ TEST(TwilioClient, FindOwnedFollowsPagesAndComparesExactly) {
 
 TEST(TwilioClient, FindOwnedNotFoundVersusCannotTell) {
   Script s;
-  s.add(200, pageJson({ownedJson(kSid, "+141555501009")}, ""));
+  s.add(200, PageJson({OwnedJson(kSid, "+141555501009")}, ""));
   s.add(500, "");
   s.add(500, "");
   s.add(500, "");
   s.add(500, "");
-  Client client(testConfig(), s.transport());
-  auto notFound = client.findOwned("+14155550100");
-  ASSERT_TRUE(notFound.isOk());
+  Client client(TestConfig(), s.transport());
+  auto notFound = client.FindOwned("+14155550100");
+  ASSERT_TRUE(notFound.IsOk());
   EXPECT_FALSE(notFound.value());
-  auto unknown = client.findOwned("+14155550100");
-  ASSERT_FALSE(unknown.isOk());
+  auto unknown = client.FindOwned("+14155550100");
+  ASSERT_FALSE(unknown.IsOk());
   EXPECT_EQ(unknown.error().httpStatus, 500);
   EXPECT_EQ(s.requests.size(), 5u);  // 1 + 4 attempts
 }
 
 TEST(TwilioClient, ListOwnedRefusesForeignNextPage) {
   Script s;
-  s.add(200, pageJson({ownedJson(kSid, "+14155550100")}, "https://evil.example/steal"));
-  Client client(testConfig(), s.transport());
-  auto r = client.listOwned();
-  ASSERT_FALSE(r.isOk());
+  s.add(200, PageJson({OwnedJson(kSid, "+14155550100")}, "https://evil.example/steal"));
+  Client client(TestConfig(), s.transport());
+  auto r = client.ListOwned();
+  ASSERT_FALSE(r.IsOk());
   EXPECT_EQ(r.error().kind, ErrorKind::BadResponse);
   EXPECT_EQ(s.requests.size(), 1u);
 }
@@ -286,12 +286,12 @@ TEST(TwilioClient, ListOwnedRefusesForeignNextPage) {
 TEST(TwilioClient, ListOwnedStopsAtMaxPages) {
   const std::string next = "/2010-04-01/Accounts/AC00000000000000000000000000000000/IncomingPhoneNumbers.json?Page=1";
   Script s;
-  for (int i = 0; i < 5; ++i) s.add(200, pageJson({}, next));
-  Config c = testConfig();
+  for (int i = 0; i < 5; ++i) s.add(200, PageJson({}, next));
+  Config c = TestConfig();
   c.maxPages = 3;
   Client client(c, s.transport());
-  auto r = client.listOwned();
-  ASSERT_FALSE(r.isOk());
+  auto r = client.ListOwned();
+  ASSERT_FALSE(r.IsOk());
   EXPECT_EQ(s.requests.size(), 3u);
 }
 
@@ -302,30 +302,30 @@ TEST(TwilioClient, ReleaseOutcomes) {
   s.fail(TransportFailure::Timeout);
   s.add(204);
   s.add(401, R"({"code":20003})");
-  Client client(testConfig(), s.transport());
+  Client client(TestConfig(), s.transport());
   auto a = client.release(kSid);
-  ASSERT_TRUE(a.isOk());
+  ASSERT_TRUE(a.IsOk());
   EXPECT_EQ(a.value(), ReleaseOutcome::Released);
   EXPECT_EQ(s.requests[0].method, "DELETE");
   EXPECT_EQ(s.requests[0].url, "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/"
                                "IncomingPhoneNumbers/PN0123456789abcdef0123456789abcdef.json");
   auto b = client.release(kSid);
-  ASSERT_TRUE(b.isOk());
+  ASSERT_TRUE(b.IsOk());
   EXPECT_EQ(b.value(), ReleaseOutcome::NotFound);
   auto c = client.release(kSid);  // a timeout, then 204 on the retry
-  ASSERT_TRUE(c.isOk());
+  ASSERT_TRUE(c.IsOk());
   EXPECT_EQ(c.value(), ReleaseOutcome::Released);
   auto d = client.release(kSid);
-  ASSERT_FALSE(d.isOk());
+  ASSERT_FALSE(d.IsOk());
   EXPECT_EQ(d.error().twilioCode, 20003);
 }
 
 TEST(TwilioClient, ReleaseValidatesTheSidBeforeBuildingAUrl) {
   Script s;
-  Client client(testConfig(), s.transport());
+  Client client(TestConfig(), s.transport());
   for (const char* sid : {"", "PN123", "../../Accounts", "PN0123456789abcdef0123456789abcdeg"}) {
     auto r = client.release(sid);
-    ASSERT_FALSE(r.isOk());
+    ASSERT_FALSE(r.IsOk());
     EXPECT_EQ(r.error().kind, ErrorKind::InvalidArgument);
   }
   EXPECT_TRUE(s.requests.empty());

@@ -26,7 +26,7 @@ namespace {
 constexpr const char* kAccount = "AC00000000000000000000000000000000";
 constexpr const char* kToken = "fake-auth-token";
 
-std::string fakeBinary() {
+std::string FakeBinary() {
   if (const char* env = std::getenv("FAKE_TWILIO_BIN")) return env;
   char self[4096];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -94,7 +94,7 @@ class FakeTwilio {
 class TwilioAgainstFake : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string bin = fakeBinary();
+    std::string bin = FakeBinary();
     if (bin.empty() || access(bin.c_str(), X_OK) != 0) {
       GTEST_SKIP() << "fake-twilio not found at '" << bin << "' (set FAKE_TWILIO_BIN)";
     }
@@ -125,7 +125,7 @@ class TwilioAgainstFake : public ::testing::Test {
 TEST_F(TwilioAgainstFake, SearchBuyFindListRelease) {
   Client client(config());
   auto found = client.search("US", std::string("415"), std::nullopt, 4);
-  ASSERT_TRUE(found.isOk()) << found.error().message;
+  ASSERT_TRUE(found.IsOk()) << found.error().message;
   ASSERT_EQ(found.value().size(), 4u);
   EXPECT_EQ(found.value()[0].isoCountry, "US");
   // The fake alternates "sms" and "SMS": both must read as SMS-capable.
@@ -141,19 +141,19 @@ TEST_F(TwilioAgainstFake, SearchBuyFindListRelease) {
     bought.push_back(std::get<Bought>(o));
     EXPECT_EQ(bought.back().friendlyName, "row-" + std::to_string(i));
   }
-  auto last = client.findOwned("+14155550106");
-  ASSERT_TRUE(last.isOk()) << last.error().message;
+  auto last = client.FindOwned("+14155550106");
+  ASSERT_TRUE(last.IsOk()) << last.error().message;
   ASSERT_TRUE(last.value());
   EXPECT_EQ(last.value()->sid, bought[6].sid);
   EXPECT_EQ(last.value()->friendlyName, "row-6");
 
   // "+1415555010" partially matches all seven; none is exactly it.
-  auto none = client.findOwned("+1415555010");
-  ASSERT_TRUE(none.isOk()) << none.error().message;
+  auto none = client.FindOwned("+1415555010");
+  ASSERT_TRUE(none.IsOk()) << none.error().message;
   EXPECT_FALSE(none.value());
 
-  auto all = client.listOwned();
-  ASSERT_TRUE(all.isOk()) << all.error().message;
+  auto all = client.ListOwned();
+  ASSERT_TRUE(all.IsOk()) << all.error().message;
   EXPECT_EQ(all.value().size(), 7u);
 
   nlohmann::json state = fake_.control("/__control/state");
@@ -162,13 +162,13 @@ TEST_F(TwilioAgainstFake, SearchBuyFindListRelease) {
   EXPECT_GE(state["calls"]["list"].get<int>(), 3 + 3);
 
   auto released = client.release(bought[0].sid);
-  ASSERT_TRUE(released.isOk()) << released.error().message;
+  ASSERT_TRUE(released.IsOk()) << released.error().message;
   EXPECT_EQ(released.value(), ReleaseOutcome::Released);
   auto again = client.release(bought[0].sid);
-  ASSERT_TRUE(again.isOk());
+  ASSERT_TRUE(again.IsOk());
   EXPECT_EQ(again.value(), ReleaseOutcome::NotFound);
-  auto gone = client.findOwned("+14155550100");
-  ASSERT_TRUE(gone.isOk());
+  auto gone = client.FindOwned("+14155550100");
+  ASSERT_TRUE(gone.IsOk());
   EXPECT_FALSE(gone.value());
 }
 
@@ -190,8 +190,8 @@ TEST_F(TwilioAgainstFake, DefiniteRefusals) {
   EXPECT_EQ(std::get<Refused>(c).httpStatus, 401);
   EXPECT_EQ(std::get<Refused>(c).twilioCode, 20003);
   EXPECT_EQ(describe(c).find("not-the-token"), std::string::npos);
-  auto nothing = client.findOwned("+14155550201");
-  ASSERT_TRUE(nothing.isOk());
+  auto nothing = client.FindOwned("+14155550201");
+  ASSERT_TRUE(nothing.IsOk());
   EXPECT_FALSE(nothing.value());
 }
 
@@ -202,8 +202,8 @@ TEST_F(TwilioAgainstFake, LostResponsesAreUnknownButTheNumberIsOwned) {
     fail({{"op", "buy"}, {"phoneNumber", number}, {"mode", mode}});
     BuyOutcome o = client.buy(number, "row-lost");
     ASSERT_TRUE(std::holds_alternative<Unknown>(o)) << mode << ": " << describe(o);
-    auto owned = client.findOwned(number);
-    ASSERT_TRUE(owned.isOk()) << owned.error().message;
+    auto owned = client.FindOwned(number);
+    ASSERT_TRUE(owned.IsOk()) << owned.error().message;
     ASSERT_TRUE(owned.value()) << mode;
     EXPECT_EQ(owned.value()->friendlyName, "row-lost");
   }
@@ -240,18 +240,18 @@ TEST_F(TwilioAgainstFake, ReadsAndDeletesAreRetried) {
   BuyOutcome o = client.buy("+14155550600", "row");
   ASSERT_TRUE(std::holds_alternative<Bought>(o)) << describe(o);
   fail({{"op", "list"}, {"mode", "500"}, {"count", 2}});
-  auto owned = client.findOwned("+14155550600");
-  ASSERT_TRUE(owned.isOk()) << owned.error().message;
+  auto owned = client.FindOwned("+14155550600");
+  ASSERT_TRUE(owned.IsOk()) << owned.error().message;
   ASSERT_TRUE(owned.value());
 
   fail({{"op", "list"}, {"mode", "500"}, {"count", -1}});
-  auto cannotTell = client.findOwned("+14155550600");
-  ASSERT_FALSE(cannotTell.isOk());
+  auto cannotTell = client.FindOwned("+14155550600");
+  ASSERT_FALSE(cannotTell.IsOk());
   EXPECT_EQ(cannotTell.error().httpStatus, 500);
 
   fail({{"op", "release"}, {"mode", "lost_response_drop"}});
   auto released = client.release(std::get<Bought>(o).sid);  // the retry sees 404
-  ASSERT_TRUE(released.isOk()) << released.error().message;
+  ASSERT_TRUE(released.IsOk()) << released.error().message;
   EXPECT_EQ(released.value(), ReleaseOutcome::NotFound);
   EXPECT_TRUE(fake_.control("/__control/state")["owned"].empty());
 }
