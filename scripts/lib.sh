@@ -32,7 +32,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 # Debian packages the project builds and runs with.
 NW_PACKAGES=(
-  make g++ cmake pkg-config clang-14 llvm-14-dev libclang-rt-14-dev
+  make g++ cmake pkg-config clang-14 llvm-14-dev libclang-rt-14-dev clang-format
   postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
   libcpp-httplib-dev libcurl4-openssl-dev nlohmann-json3-dev libjwt-dev libssl-dev
   libgtest-dev libgmock-dev libphonenumber-dev curl jq openssl gzip procps

@@ -10,7 +10,7 @@ std::unique_ptr<Provider> MakeSimulator(db::Pool &pool);
 namespace {
 
 class TwilioProvider final : public Provider {
-  public:
+public:
     explicit TwilioProvider(twilio::Config config) : client_(std::move(config)) {}
     const char *Name() const override { return "twilio"; }
 
@@ -39,7 +39,7 @@ class TwilioProvider final : public Provider {
         return client_.release(sid, deadline);
     }
 
-  private:
+private:
     twilio::Client client_;
 };
 

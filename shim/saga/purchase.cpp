@@ -210,14 +210,15 @@ http::Reply Purchase(App &app, const PurchaseRequest &req)
         return FailAndRefuse(app, id, ReasonFor(*refused));
     }
     if (const auto *limited = std::get_if<twilio::RateLimited>(&outcome)) {
-        log::Warn("the provider still rate-limited a purchase", {{"numberId", id},
-                                                                 {"providerMessage", ForLog(app, limited->message)}});
+        log::Warn("the provider still rate-limited a purchase",
+                  {{"numberId", id}, {"providerMessage", ForLog(app, limited->message)}});
         return FailAndRefuse(app, id, "UNAVAILABLE (Twilio 429)");
     }
 
     // Unknown: a timeout, a reset, a 5xx or an unreadable 2xx. Look, never re-buy.
     const auto &unknown = std::get<twilio::Unknown>(outcome);
-    log::Warn("purchase outcome unknown; asking the provider", {{"numberId", id}, {"reason", ForLog(app, unknown.reason)}});
+    log::Warn("purchase outcome unknown; asking the provider",
+              {{"numberId", id}, {"reason", ForLog(app, unknown.reason)}});
     const twilio::Deadline lookup_deadline = started + std::chrono::seconds(58);
     twilio::OwnedNumber found;
     Ownership ownership = AskProvider(app, id, req.phone_number, lookup_deadline, &found);

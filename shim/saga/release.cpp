@@ -12,8 +12,8 @@ bool FinishProviderDeletion(App &app, const std::string &number_id, const std::s
 {
     const auto released = app.provider->Release(sid, std::nullopt);
     if (!released.IsOk()) {
-        log::Warn("provider deletion failed; will retry", {{"numberId", number_id}, {"sid", sid},
-                                                            {"error", released.error().message}});
+        log::Warn("provider deletion failed; will retry",
+                  {{"numberId", number_id}, {"sid", sid}, {"error", released.error().message}});
         return false;
     }
     if (released.value() == twilio::ReleaseOutcome::NotFound) {
@@ -53,12 +53,13 @@ http::Reply Release(App &app, const std::string &user_id, const std::string &num
                 FinishProviderDeletion(app, number_id, now.Text(0, db::sql::kSid), now.Text(0, db::sql::kPhone));
     }
     http::Reply reply;
-    reply.body = {{"success", true},
-                  {"message", "Phone number released successfully"},
-                  {"refund", {{"issued", refund.at("issued")}, {"amount", refund.at("amount")},
-                              {"currency", refund.at("currency")}}},
-                  {"providerReleased", provider_released},
-                  {"replayed", result.at("replayed")}};
+    reply.body = {
+        {"success", true},
+        {"message", "Phone number released successfully"},
+        {"refund",
+         {{"issued", refund.at("issued")}, {"amount", refund.at("amount")}, {"currency", refund.at("currency")}}},
+        {"providerReleased", provider_released},
+        {"replayed", result.at("replayed")}};
     return reply;
 }
 

@@ -29,6 +29,6 @@ bool IsValidContains(std::string_view pattern);
 std::string PercentEncode(std::string_view value);
 
 // application/x-www-form-urlencoded body / query string: k1=v1&k2=v2, both sides encoded.
-std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>> &fields);
 
 }  // namespace nw::twilio

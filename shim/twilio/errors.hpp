@@ -18,10 +18,10 @@ constexpr int kNumberNotAvailable = 21422;
 }  // namespace code
 
 struct TwilioError {
-  int httpStatus = 0;
-  int twilioCode = 0;      // 0 when the body had no usable "code"
-  std::string message;     // Twilio's own text, sanitised and bounded; may be empty
-  std::string moreInfo;
+    int httpStatus = 0;
+    int twilioCode = 0;   // 0 when the body had no usable "code"
+    std::string message;  // Twilio's own text, sanitised and bounded; may be empty
+    std::string moreInfo;
 };
 
 // Parses an error response. Never fails: an unreadable body gives code 0 and an
@@ -32,7 +32,7 @@ TwilioError ParseTwilioError(int httpStatus, std::string_view body);
 std::string_view MeaningOf(int twilioCode);
 
 // "HTTP 400, Twilio error 21422 (phone number not available): <twilio text>".
-std::string FormatTwilioError(const TwilioError& error);
+std::string FormatTwilioError(const TwilioError &error);
 
 // Keeps printable ASCII only and at most maxLen characters: text from the network
 // goes into our logs and error bodies.

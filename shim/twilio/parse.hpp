@@ -12,8 +12,8 @@ namespace nw::twilio {
 
 // One page of IncomingPhoneNumbers.json.
 struct OwnedPage {
-  std::vector<OwnedNumber> numbers;
-  std::optional<std::string> nextPageUri;  // relative, e.g. /2010-04-01/Accounts/AC…/IncomingPhoneNumbers.json?…
+    std::vector<OwnedNumber> numbers;
+    std::optional<std::string> nextPageUri;  // relative, e.g. /2010-04-01/Accounts/AC…/IncomingPhoneNumbers.json?…
 };
 
 // Body of AvailablePhoneNumbers/{CC}/Local.json. Entries without a valid E.164
@@ -30,7 +30,7 @@ Result<OwnedPage> ParseOwnedPage(std::string_view body);
 
 // Twilio's PhoneNumber filter matches partially, so pick the entry whose number is
 // exactly the E.164 asked for.
-std::optional<OwnedNumber> FindExact(const std::vector<OwnedNumber>& numbers, std::string_view e164);
+std::optional<OwnedNumber> FindExact(const std::vector<OwnedNumber> &numbers, std::string_view e164);
 
 // A next_page_uri is followed only if it is a relative path under this account's
 // 2010-04-01 resources (never another host), with no characters that could break

@@ -24,26 +24,33 @@ const char kAccount[] = "AC0123456789abcdef0123456789abcdef";
 const char kRequested[] = "+14155550100";
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     using namespace nw::twilio;
     const std::string_view body = fuzz::AsView(data, size);
 
     if (auto r = ParseAvailableNumbers(body); r.IsOk()) {
         for (const auto &n : r.value())
-            if (!IsValidE164(n.phoneNumber)) Fail("ParseAvailableNumbers returned a non-E.164 number", body);
+            if (!IsValidE164(n.phoneNumber))
+                Fail("ParseAvailableNumbers returned a non-E.164 number", body);
     }
     if (auto r = ParseOwnedNumber(body); r.IsOk()) {
-        if (!IsValidNumberSid(r.value().sid)) Fail("ParseOwnedNumber returned a bad sid", body);
-        if (!IsValidE164(r.value().phoneNumber)) Fail("ParseOwnedNumber returned a non-E.164 number", body);
+        if (!IsValidNumberSid(r.value().sid))
+            Fail("ParseOwnedNumber returned a bad sid", body);
+        if (!IsValidE164(r.value().phoneNumber))
+            Fail("ParseOwnedNumber returned a non-E.164 number", body);
     }
     if (auto r = ParseOwnedPage(body); r.IsOk()) {
         for (const auto &n : r.value().numbers) {
-            if (!IsValidNumberSid(n.sid) || !IsValidE164(n.phoneNumber)) Fail("ParseOwnedPage returned a bad entry", body);
+            if (!IsValidNumberSid(n.sid) || !IsValidE164(n.phoneNumber))
+                Fail("ParseOwnedPage returned a bad entry", body);
             const auto found = FindExact(r.value().numbers, n.phoneNumber);
-            if (!found || found->phoneNumber != n.phoneNumber) Fail("FindExact missed a listed number", body);
+            if (!found || found->phoneNumber != n.phoneNumber)
+                Fail("FindExact missed a listed number", body);
         }
         if (const auto &next = r.value().nextPageUri) {
-            if (next->empty()) Fail("ParseOwnedPage returned an empty next_page_uri", body);
+            if (next->empty())
+                Fail("ParseOwnedPage returned an empty next_page_uri", body);
             if (IsSafeNextPageUri(*next, kAccount)) {
                 const std::string prefix = std::string("/2010-04-01/Accounts/") + kAccount + "/";
                 if (next->rfind(prefix, 0) != 0 || next->find("/..") != std::string::npos || !PrintableAscii(*next) ||
@@ -57,27 +64,37 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     for (int status : {400, 404, 429, 500}) {
         TwilioError e = ParseTwilioError(status, body);
-        if (e.httpStatus != status) Fail("ParseTwilioError lost the status", body);
-        if (e.twilioCode < 0 || e.twilioCode >= 1000000) Fail("ParseTwilioError code out of range", body);
-        if (!PrintableAscii(e.message) || e.message.size() > 300) Fail("ParseTwilioError message not sanitised", body);
-        if (!PrintableAscii(e.moreInfo) || e.moreInfo.size() > 200) Fail("ParseTwilioError more_info not sanitised", body);
-        (void)MeaningOf(e.twilioCode);
-        if (!PrintableAscii(FormatTwilioError(e))) Fail("FormatTwilioError output not printable", body);
+        if (e.httpStatus != status)
+            Fail("ParseTwilioError lost the status", body);
+        if (e.twilioCode < 0 || e.twilioCode >= 1000000)
+            Fail("ParseTwilioError code out of range", body);
+        if (!PrintableAscii(e.message) || e.message.size() > 300)
+            Fail("ParseTwilioError message not sanitised", body);
+        if (!PrintableAscii(e.moreInfo) || e.moreInfo.size() > 200)
+            Fail("ParseTwilioError more_info not sanitised", body);
+        (void) MeaningOf(e.twilioCode);
+        if (!PrintableAscii(FormatTwilioError(e)))
+            Fail("FormatTwilioError output not printable", body);
         Error err = HttpError("fuzz", status, body);
-        if (err.kind != ErrorKind::HttpStatus || err.httpStatus != status) Fail("HttpError kind/status", body);
-        (void)ToString(err.kind);
+        if (err.kind != ErrorKind::HttpStatus || err.httpStatus != status)
+            Fail("HttpError kind/status", body);
+        (void) ToString(err.kind);
     }
     const std::string s = SanitizeText(body);
-    if (!PrintableAscii(s) || s.size() > 300) Fail("SanitizeText output not printable/bounded", body);
+    if (!PrintableAscii(s) || s.size() > 300)
+        Fail("SanitizeText output not printable/bounded", body);
     const std::string s10 = SanitizeText(body, 10);
-    if (!PrintableAscii(s10) || s10.size() > 10) Fail("SanitizeText(maxLen=10) output not bounded", body);
+    if (!PrintableAscii(s10) || s10.size() > 10)
+        Fail("SanitizeText(maxLen=10) output not bounded", body);
 
     // Retry-After header values.
     if (const auto ra = ParseRetryAfter(body)) {
-        if (*ra < 0 || *ra > 86400L * 365) Fail("ParseRetryAfter out of range", body);
+        if (*ra < 0 || *ra > 86400L * 365)
+            Fail("ParseRetryAfter out of range", body);
         RetryPolicy policy;
         const long d = RetryDelayMs(policy, 1, ra, 12345u);
-        if (d < 0 || d > policy.maxRetryAfterMs) Fail("RetryDelayMs out of range", body);
+        if (d < 0 || d > policy.maxRetryAfterMs)
+            Fail("RetryDelayMs out of range", body);
     }
 
     // One purchase exchange. The status comes from the first byte.
@@ -85,29 +102,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     HttpResponse resp;
     resp.status = kStatuses[size ? data[0] % 16 : 0];
     resp.body.assign(body.data(), body.size());
-    if (size > 1 && data[1] % 4 == 0) resp.retryAfterSeconds = data[1];
+    if (size > 1 && data[1] % 4 == 0)
+        resp.retryAfterSeconds = data[1];
     const BuyOutcome out = ClassifyBuyResponse(resp, kRequested);
     if (const auto *b = std::get_if<Bought>(&out)) {
-        if (resp.status < 200 || resp.status >= 300) Fail("Bought from a non-2xx answer", body);
-        if (b->phoneNumber != kRequested) Fail("Bought a number that was not requested", body);
-        if (!IsValidNumberSid(b->sid)) Fail("Bought with an invalid sid", body);
+        if (resp.status < 200 || resp.status >= 300)
+            Fail("Bought from a non-2xx answer", body);
+        if (b->phoneNumber != kRequested)
+            Fail("Bought a number that was not requested", body);
+        if (!IsValidNumberSid(b->sid))
+            Fail("Bought with an invalid sid", body);
     }
-    if (resp.status >= 500 && DefinitelyNotBought(out)) Fail("a 5xx was taken as definitely not bought", body);
-    if (resp.status >= 200 && resp.status < 300 && DefinitelyNotBought(out)) Fail("a 2xx was taken as not bought", body);
-    if (resp.status == 429 && !std::holds_alternative<RateLimited>(out)) Fail("429 not RateLimited", body);
+    if (resp.status >= 500 && DefinitelyNotBought(out))
+        Fail("a 5xx was taken as definitely not bought", body);
+    if (resp.status >= 200 && resp.status < 300 && DefinitelyNotBought(out))
+        Fail("a 2xx was taken as not bought", body);
+    if (resp.status == 429 && !std::holds_alternative<RateLimited>(out))
+        Fail("429 not RateLimited", body);
     if (resp.status >= 400 && resp.status < 500 && resp.status != 429 && !std::holds_alternative<Refused>(out))
         Fail("4xx not Refused", body);
-    (void)describe(out);
+    (void) describe(out);
 
     // Encoders used for URLs sent to Twilio: percent-encoding leaves only unreserved characters.
     const std::string pe = PercentEncode(body);
     for (char c : pe)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' || c == '~' || c == '%'))
             Fail("PercentEncode left a reserved character", body);
-    (void)IsValidCountry(body);
-    (void)IsValidAreaCode(body);
-    (void)IsValidContains(body);
-    (void)IsValidAccountSid(body);
-    (void)IsValidApiKeySid(body);
+    (void) IsValidCountry(body);
+    (void) IsValidAreaCode(body);
+    (void) IsValidContains(body);
+    (void) IsValidAccountSid(body);
+    (void) IsValidApiKeySid(body);
     return 0;
 }
