@@ -29,6 +29,10 @@ PG_CPPFLAGS = -I$(CURDIR)/extension
 PG_CXXFLAGS = -MMD -MP -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register
 SHLIB_LINK  = -lstdc++
 
+# PGXS tests `ifdef EXTRA_CLEAN` while it is read, so it must be set before the include.
+DEPFILES    = $(OBJS:.o=.d) $(OBJS:.o=.bc.d)
+EXTRA_CLEAN = $(EXTENSION).control $(DEPFILES)
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
@@ -38,15 +42,12 @@ COMPILE.cxx.bc += $(PG_CXXFLAGS) -MF $(@:.bc=.bc.d)
 
 # Debian's PGXS leaves `autodepend` empty, so without these a change to pg.hpp or a core/ header
 # would not rebuild the objects that include it. -MMD -MP (in PG_CXXFLAGS) writes x.d beside x.o.
-DEPFILES = $(OBJS:.o=.d) $(OBJS:.o=.bc.d)
 -include $(DEPFILES)
-EXTRA_CLEAN += $(DEPFILES)
 
 # Use the extension's control file from extension/ (PGXS looks in the top directory).
 $(EXTENSION).control: extension/$(EXTENSION).control
 	cp $< $@
 all: $(EXTENSION).control
-EXTRA_CLEAN += $(EXTENSION).control
 
 # --- the shim and the C++ unit tests (CMake) -------------------------------
 BUILD_DIR ?= build/cmake
