@@ -8,7 +8,8 @@
 #   make stress, make fuzz, make bench   the long runs
 
 EXTENSION   = number_wallet
-EXTVERSION  = 1.0
+# The version is the control file's default_version, named once there.
+EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" extension/$(EXTENSION).control)
 MODULE_big  = number_wallet
 PGFILEDESC  = "number_wallet - prepaid wallets and phone-number ownership"
 
@@ -16,8 +17,8 @@ EXT_SOURCES = $(wildcard extension/*.cpp) $(wildcard extension/core/*.cpp)
 OBJS        = $(EXT_SOURCES:.cpp=.o)
 DATA        = $(wildcard sql/$(EXTENSION)--*.sql)
 
-# pg_regress (PG15) reads <inputdir>/sql and <inputdir>/expected; both live under
-# test/regress, and expected/ at the top links to them (see README "What lives where").
+# pg_regress (PG15) reads <inputdir>/sql and <inputdir>/expected. The expected output lives in the
+# top-level expected/; test/regress/expected is a symlink to it (see README "What lives where").
 REGRESS_TESTS = setup wallet purchase release renewal monitoring rules security defence renewal_fairness billing_periods renewal_memory
 REGRESS       = $(REGRESS_TESTS)
 REGRESS_OPTS  = --inputdir=test/regress --load-extension=$(EXTENSION)
@@ -27,20 +28,28 @@ ISOLATION_OPTS  = --inputdir=test/regress --load-extension=$(EXTENSION)
 
 PG_CONFIG  ?= pg_config
 PG_CPPFLAGS = -I$(CURDIR)/extension
-PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register
+PG_CXXFLAGS = -MMD -MP -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register
 SHLIB_LINK  = -lstdc++
+
+# PGXS tests `ifdef EXTRA_CLEAN` while it is read, so it must be set before the include.
+DEPFILES    = $(OBJS:.o=.d) $(OBJS:.o=.bc.d)
+EXTRA_CLEAN = $(EXTENSION).control $(DEPFILES)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Debian's PGXS also builds LLVM bitcode with clang and leaves out PG_CXXFLAGS there.
-COMPILE.cxx.bc += $(PG_CXXFLAGS)
+# The bitcode writes its own dependency file (x.bc.d), so a header change rebuilds it too.
+COMPILE.cxx.bc += $(PG_CXXFLAGS) -MF $(@:.bc=.bc.d)
+
+# Debian's PGXS leaves `autodepend` empty, so without these a change to pg.hpp or a core/ header
+# would not rebuild the objects that include it. -MMD -MP (in PG_CXXFLAGS) writes x.d beside x.o.
+-include $(DEPFILES)
 
 # Use the extension's control file from extension/ (PGXS looks in the top directory).
 $(EXTENSION).control: extension/$(EXTENSION).control
 	cp $< $@
 all: $(EXTENSION).control
-EXTRA_CLEAN += $(EXTENSION).control
 
 # --- the shim and the C++ unit tests (CMake) -------------------------------
 BUILD_DIR ?= build/cmake

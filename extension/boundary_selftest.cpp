@@ -38,4 +38,7 @@ static Datum BoundarySelftest(FunctionCallInfo fcinfo)
 
 }  // namespace nw
 
-extern "C" Datum nw_boundary_selftest(PG_FUNCTION_ARGS) { return nw::BoundarySelftest(fcinfo); }
+extern "C" Datum nw_boundary_selftest(PG_FUNCTION_ARGS)
+{
+    return nw::BoundarySelftest(fcinfo);
+}

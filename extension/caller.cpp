@@ -9,7 +9,6 @@ extern "C" {
 
 namespace nw {
 
-
 static bool IsMember(Oid member, const char *role_name)
 {
     const Oid role = get_role_oid(role_name, true);
@@ -25,7 +24,6 @@ static void ReadClaimedSubject(const char *claims, char out[37], Outcome *outcom
     });
 }
 
-
 Caller CurrentCaller(void)
 {
     Caller caller;
@@ -36,8 +34,7 @@ Caller CurrentCaller(void)
         return caller;
     }
     if (!IsMember(outer, "number_wallet_user"))
-        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                        errmsg("permission denied for number_wallet"),
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for number_wallet"),
                         errhint("Grant number_wallet_service to trusted back ends, or use "
                                 "number_wallet.grant_end_user() for end-user roles.")));
 
@@ -58,8 +55,8 @@ Caller CurrentCaller(void)
 void RequireService(const Caller &caller, const char *function_name)
 {
     if (!caller.is_service)
-        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                        errmsg("permission denied for function %s", function_name)));
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied for function %s", function_name)));
 }
 
 bool CallerMayActFor(const Caller &caller, const pg_uuid_t *user_id)

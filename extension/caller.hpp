@@ -13,8 +13,8 @@ namespace nw {
 
 struct Caller {
     bool is_service;
-    bool has_subject;    // an end user whose claims name a valid uuid
-    pg_uuid_t subject;   // valid when has_subject
+    bool has_subject;   // an end user whose claims name a valid uuid
+    pg_uuid_t subject;  // valid when has_subject
 };
 
 // Classifies the current caller; raises 42501 for a role that is neither.

@@ -52,16 +52,19 @@ static Datum DropGuard(FunctionCallInfo fcinfo)
     const int64 rows = DatumGetInt64(ResultDatum(0, 1));
     SPI_finish();
     if (rows > 0)
-        ereport(ERROR, (errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-                        errmsg("cannot drop extension number_wallet while its ledger holds " INT64_FORMAT " entries",
-                               rows),
-                        errdetail("Dropping the extension drops number_wallet.transactions, wallets, "
-                                  "business_numbers and discrepancies with every row."),
-                        errhint("To keep the rows, dump the database first (pg_dump keeps the extension's rows). "
-                                "To drop them anyway, use DROP EXTENSION number_wallet CASCADE.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+                 errmsg("cannot drop extension number_wallet while its ledger holds " INT64_FORMAT " entries", rows),
+                 errdetail("Dropping the extension drops number_wallet.transactions, wallets, "
+                           "business_numbers and discrepancies with every row."),
+                 errhint("To keep the rows, dump the database first (pg_dump keeps the extension's rows). "
+                         "To drop them anyway, use DROP EXTENSION number_wallet CASCADE.")));
     PG_RETURN_VOID();
 }
 
 }  // namespace nw
 
-extern "C" Datum nw_drop_guard(PG_FUNCTION_ARGS) { return nw::DropGuard(fcinfo); }
+extern "C" Datum nw_drop_guard(PG_FUNCTION_ARGS)
+{
+    return nw::DropGuard(fcinfo);
+}

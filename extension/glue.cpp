@@ -74,10 +74,9 @@ Datum RequiredAmountArg(FunctionCallInfo fcinfo, int n, const char *name, bool a
     // Re-render with exactly two decimals so every stored and returned amount has scale 2.
     char canonical[32];
     const int64 magnitude = parsed < 0 ? -parsed : parsed;
-    snprintf(canonical, sizeof canonical, "%s" INT64_FORMAT ".%02d", parsed < 0 ? "-" : "",
-             magnitude / 100, (int) (magnitude % 100));
-    return DirectFunctionCall3(numeric_in, CStringGetDatum(canonical), ObjectIdGetDatum(InvalidOid),
-                               Int32GetDatum(-1));
+    snprintf(canonical, sizeof canonical, "%s" INT64_FORMAT ".%02d", parsed < 0 ? "-" : "", magnitude / 100,
+             (int) (magnitude % 100));
+    return DirectFunctionCall3(numeric_in, CStringGetDatum(canonical), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 }
 
 char *RequiredCurrencyArg(FunctionCallInfo fcinfo, int n, const char *name)
@@ -94,8 +93,8 @@ void Execute(Statement *statement, Datum *values, const char *nulls, bool read_o
     if (statement->plan == nullptr) {
         // Generic plans: every statement is a keyed lookup whose best plan does
         // not depend on the values, and custom plans would re-plan each call.
-        SPIPlanPtr plan = SPI_prepare_cursor(statement->sql, statement->nargs, statement->argtypes,
-                                             CURSOR_OPT_GENERIC_PLAN);
+        SPIPlanPtr plan =
+            SPI_prepare_cursor(statement->sql, statement->nargs, statement->argtypes, CURSOR_OPT_GENERIC_PLAN);
         if (plan == nullptr)
             elog(ERROR, "could not prepare number_wallet statement: %s", SPI_result_code_string(SPI_result));
         if (SPI_keepplan(plan) != 0)
@@ -234,8 +233,8 @@ void FormatTimestampUtc(TimestampTz ts, char *buf, size_t size)
     fsec_t fsec = 0;
     if (TIMESTAMP_NOT_FINITE(ts) || timestamp2tm(ts, nullptr, &tm, &fsec, nullptr, nullptr) != 0)
         ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE), errmsg("timestamp out of range")));
-    int len = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year, tm.tm_mon, tm.tm_mday,
-                       tm.tm_hour, tm.tm_min, tm.tm_sec);
+    int len = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour,
+                       tm.tm_min, tm.tm_sec);
     if (fsec != 0 && len > 0 && (size_t) len < size) {
         len += snprintf(buf + len, size - len, ".%06d", (int) fsec);
         // Trim trailing zeros of the fraction: .500000 -> .5

@@ -3,21 +3,22 @@
 
 namespace nw {
 
-static Statement lock_by_user = {
-    "SELECT id, CASE WHEN $2 = 'USD' THEN balance_usd ELSE balance_inr END,"
-    "       CASE WHEN $2 = 'USD' THEN balance_usd ELSE balance_inr END + $3 >= 0"
-    "  FROM number_wallet.wallets WHERE user_id = $1 FOR UPDATE",
-    3, {UUIDOID, TEXTOID, NUMERICOID}, nullptr};
+static Statement lock_by_user = {"SELECT id, CASE WHEN $2 = 'USD' THEN balance_usd ELSE balance_inr END,"
+                                 "       CASE WHEN $2 = 'USD' THEN balance_usd ELSE balance_inr END + $3 >= 0"
+                                 "  FROM number_wallet.wallets WHERE user_id = $1 FOR UPDATE",
+                                 3,
+                                 {UUIDOID, TEXTOID, NUMERICOID},
+                                 nullptr};
 
-static Statement lock_by_id = {
-    "SELECT id, CASE WHEN $2 = 'USD' THEN balance_usd ELSE balance_inr END,"
-    "       CASE WHEN $2 = 'USD' THEN balance_usd ELSE balance_inr END + $3 >= 0"
-    "  FROM number_wallet.wallets WHERE id = $1 FOR UPDATE",
-    3, {UUIDOID, TEXTOID, NUMERICOID}, nullptr};
+static Statement lock_by_id = {"SELECT id, CASE WHEN $2 = 'USD' THEN balance_usd ELSE balance_inr END,"
+                               "       CASE WHEN $2 = 'USD' THEN balance_usd ELSE balance_inr END + $3 >= 0"
+                               "  FROM number_wallet.wallets WHERE id = $1 FOR UPDATE",
+                               3,
+                               {UUIDOID, TEXTOID, NUMERICOID},
+                               nullptr};
 
 static Statement create_wallet = {
-    "INSERT INTO number_wallet.wallets (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
-    1, {UUIDOID}, nullptr};
+    "INSERT INTO number_wallet.wallets (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", 1, {UUIDOID}, nullptr};
 
 // One statement: the balance and the ledger row change together.
 static Statement apply = {
@@ -33,12 +34,15 @@ static Statement apply = {
     "SELECT w.id, w.user_id, CASE WHEN $3 > 0 THEN 'CREDIT' ELSE 'DEBIT' END, $4, abs($3), $2, w.balance,"
     "       $5, $6, $7 FROM w "
     "RETURNING id, balance_after",
-    7, {UUIDOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, UUIDOID, TEXTOID}, nullptr};
+    7,
+    {UUIDOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, UUIDOID, TEXTOID},
+    nullptr};
 
-static Statement number_entry = {
-    "SELECT id, amount, balance_after, currency FROM number_wallet.transactions"
-    " WHERE number_id = $1 AND kind = $2",
-    2, {UUIDOID, TEXTOID}, nullptr};
+static Statement number_entry = {"SELECT id, amount, balance_after, currency FROM number_wallet.transactions"
+                                 " WHERE number_id = $1 AND kind = $2",
+                                 2,
+                                 {UUIDOID, TEXTOID},
+                                 nullptr};
 
 static LockedWallet ReadLockedWallet(void)
 {
@@ -113,8 +117,14 @@ NumberEntry FindNumberEntry(const pg_uuid_t *number_id, const char *kind, bool r
     return entry;
 }
 
-Datum NumericNegate(Datum value) { return DirectFunctionCall1(numeric_uminus, value); }
+Datum NumericNegate(Datum value)
+{
+    return DirectFunctionCall1(numeric_uminus, value);
+}
 
-char *NumericText(Datum value) { return DatumGetCString(DirectFunctionCall1(numeric_out, value)); }
+char *NumericText(Datum value)
+{
+    return DatumGetCString(DirectFunctionCall1(numeric_out, value));
+}
 
 }  // namespace nw

@@ -13,8 +13,8 @@ namespace nw {
 struct LockedWallet {
     bool found;
     pg_uuid_t id;
-    Datum balance;        // numeric, in the currency asked for (valid until SPI_finish)
-    bool sufficient;      // balance + delta >= 0
+    Datum balance;    // numeric, in the currency asked for (valid until SPI_finish)
+    bool sufficient;  // balance + delta >= 0
 };
 
 // SELECT ... FOR UPDATE on the user's wallet. delta (numeric) may be 0.

@@ -3,16 +3,15 @@
 
 namespace nw {
 
-#define NUMBER_COLUMNS                                                                                 \
-    "id, user_id, status, currency, phone_number, twilio_sid, monthly_cost, purchase_date, paid_until, " \
+#define NUMBER_COLUMNS                                                                                                 \
+    "id, user_id, status, currency, phone_number, twilio_sid, monthly_cost, purchase_date, paid_until, "               \
     "refund_window_days, provider_released_at, released_at"
 
 static Statement read_number = {
     "SELECT " NUMBER_COLUMNS " FROM number_wallet.business_numbers WHERE id = $1", 1, {UUIDOID}, nullptr};
 
 static Statement lock_number = {
-    "SELECT " NUMBER_COLUMNS " FROM number_wallet.business_numbers WHERE id = $1 FOR UPDATE", 1, {UUIDOID},
-    nullptr};
+    "SELECT " NUMBER_COLUMNS " FROM number_wallet.business_numbers WHERE id = $1 FOR UPDATE", 1, {UUIDOID}, nullptr};
 
 static NumberRow ReadRow(void)
 {
@@ -62,8 +61,14 @@ char *UuidText(const pg_uuid_t *id)
     return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(id)));
 }
 
-bool StatusIs(const NumberRow &row, const char *status) { return strcmp(row.status, status) == 0; }
+bool StatusIs(const NumberRow &row, const char *status)
+{
+    return strcmp(row.status, status) == 0;
+}
 
-void RaiseNumberNotFound(void) { ereport(ERROR, (errcode(NW_NOT_FOUND), errmsg("number not found"))); }
+void RaiseNumberNotFound(void)
+{
+    ereport(ERROR, (errcode(NW_NOT_FOUND), errmsg("number not found")));
+}
 
 }  // namespace nw

@@ -13,13 +13,13 @@ struct NumberRow {
     char status[12];
     char currency[4];
     char *phone_number;
-    char *twilio_sid;           // nullptr when null
-    Datum monthly_cost;         // numeric
+    char *twilio_sid;    // nullptr when null
+    Datum monthly_cost;  // numeric
     bool has_purchase_date;
     TimestampTz purchase_date;
     bool has_paid_until;
     TimestampTz paid_until;
-    int refund_window_days;     // -1 when not yet snapshotted
+    int refund_window_days;  // -1 when not yet snapshotted
     bool provider_released;
     TimestampTz provider_released_at;
     TimestampTz released_at;

@@ -74,11 +74,12 @@ static Statement reserve_in_one = {
     "       k.id, k.same, k.status, k.phone_number, k.currency, k.tid, k.amount, k.balance_after,"
     "       e.created_at, n.id, t.id, t.balance_after"
     "  FROM f LEFT JOIN k ON true LEFT JOIN e ON true LEFT JOIN n ON true LEFT JOIN t ON true",
-    9, {UUIDOID, TEXTOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID}, nullptr};
+    9,
+    {UUIDOID, TEXTOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID},
+    nullptr};
 
 static Statement held_number = {
-    "SELECT id FROM number_wallet.business_numbers WHERE phone_number = $1 AND " HELD_PREDICATE, 1, {TEXTOID},
-    nullptr};
+    "SELECT id FROM number_wallet.business_numbers WHERE phone_number = $1 AND " HELD_PREDICATE, 1, {TEXTOID}, nullptr};
 
 // pending -> active in one statement; the row lock it takes orders it against
 // fail_purchase. No row: not pending (a replay, NW004 or NW003, decided after).
@@ -92,12 +93,16 @@ static Statement confirm_number = {
     "       refund_window_days = $3,"
     "       updated_at = statement_timestamp()"
     " WHERE id = $1 AND status = 'pending' RETURNING purchase_date, paid_until",
-    3, {UUIDOID, TEXTOID, INT4OID}, nullptr};
+    3,
+    {UUIDOID, TEXTOID, INT4OID},
+    nullptr};
 
 static Statement fail_number = {
     "UPDATE number_wallet.business_numbers"
     "   SET status = 'failed', failure_reason = $2, updated_at = statement_timestamp() WHERE id = $1",
-    2, {UUIDOID, TEXTOID}, nullptr};
+    2,
+    {UUIDOID, TEXTOID},
+    nullptr};
 
 static void RaiseNumberHeld(const char *phone_number)
 {
@@ -139,10 +144,10 @@ static void RaiseRateLimited(TimestampTz edge, TimestampTz now)
     int64 seconds = (edge + USECS_PER_HOUR - now + USECS_PER_SEC - 1) / USECS_PER_SEC;
     if (seconds < 1)
         seconds = 1;
-    ereport(ERROR, (errcode(NW_RATE_LIMITED), errmsg("purchase rate limit exceeded"),
-                    errdetail("%s", RetryAfterDetail(seconds).text),
-                    errhint("At most %d numbers may be reserved per user in any rolling hour.",
-                            max_purchases_per_hour)));
+    ereport(ERROR,
+            (errcode(NW_RATE_LIMITED), errmsg("purchase rate limit exceeded"),
+             errdetail("%s", RetryAfterDetail(seconds).text),
+             errhint("At most %d numbers may be reserved per user in any rolling hour.", max_purchases_per_hour)));
 }
 
 // The idempotent original (columns first..first+7 of the current result) and
@@ -152,9 +157,9 @@ static bool AnswerChecks(JsonObject *json, int first, int edge, TimestampTz now)
 {
     if (!ResultIsNull(0, first)) {
         if (!DatumGetBool(ResultDatum(0, first + 1)))
-            ereport(ERROR, (errcode(NW_IDEMPOTENCY_MISMATCH),
-                            errmsg("idempotency key was already used with other parameters"),
-                            errdetail("A purchase with this key was made for another phone number or currency.")));
+            ereport(ERROR,
+                    (errcode(NW_IDEMPOTENCY_MISMATCH), errmsg("idempotency key was already used with other parameters"),
+                     errdetail("A purchase with this key was made for another phone number or currency.")));
         JsonText(json, "number_id", ResultText(0, first));
         JsonText(json, "phone_number", ResultText(0, first + 3));
         JsonText(json, "status", ResultText(0, first + 2));
@@ -181,8 +186,8 @@ static void RaiseFundsShort(const char *phone, Datum *phone_value, const char *c
                               NumericText(cost))));
 }
 
-static Datum ReservedJson(JsonObject *json, const char *number_id, const char *phone, Datum cost,
-                          const char *currency, const char *balance_after, int64 transaction_id)
+static Datum ReservedJson(JsonObject *json, const char *number_id, const char *phone, Datum cost, const char *currency,
+                          const char *balance_after, int64 transaction_id)
 {
     JsonText(json, "number_id", number_id);
     JsonText(json, "phone_number", phone);
@@ -351,6 +356,15 @@ static Datum FailPurchase(FunctionCallInfo fcinfo)
 
 }  // namespace nw
 
-extern "C" Datum nw_purchase_number(PG_FUNCTION_ARGS) { return nw::PurchaseNumber(fcinfo); }
-extern "C" Datum nw_confirm_purchase(PG_FUNCTION_ARGS) { return nw::ConfirmPurchase(fcinfo); }
-extern "C" Datum nw_fail_purchase(PG_FUNCTION_ARGS) { return nw::FailPurchase(fcinfo); }
+extern "C" Datum nw_purchase_number(PG_FUNCTION_ARGS)
+{
+    return nw::PurchaseNumber(fcinfo);
+}
+extern "C" Datum nw_confirm_purchase(PG_FUNCTION_ARGS)
+{
+    return nw::ConfirmPurchase(fcinfo);
+}
+extern "C" Datum nw_fail_purchase(PG_FUNCTION_ARGS)
+{
+    return nw::FailPurchase(fcinfo);
+}

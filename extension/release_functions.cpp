@@ -18,13 +18,17 @@ static Statement release_number = {
     "UPDATE number_wallet.business_numbers"
     "   SET status = 'released', released_at = statement_timestamp(), updated_at = statement_timestamp()"
     " WHERE id = $1",
-    1, {UUIDOID}, nullptr};
+    1,
+    {UUIDOID},
+    nullptr};
 
 static Statement mark_released = {
     "UPDATE number_wallet.business_numbers"
     "   SET provider_released_at = statement_timestamp(), updated_at = statement_timestamp()"
     " WHERE id = $1 RETURNING provider_released_at",
-    1, {UUIDOID}, nullptr};
+    1,
+    {UUIDOID},
+    nullptr};
 
 // The window in force for a number: its snapshot from confirm, else the setting.
 static int WindowDays(const NumberRow &row)
@@ -38,9 +42,8 @@ static RefundVerdict Evaluate(const NumberRow &row, TimestampTz at)
     const bool active = StatusIs(row, "active");
     const int64 elapsed = row.has_purchase_date ? at - row.purchase_date : 0;
     const int window = WindowDays(row);
-    Outcome outcome = RunGuarded("refund window", [&](Outcome *) {
-        verdict = EvaluateRefund(active, row.has_purchase_date, elapsed, window);
-    });
+    Outcome outcome = RunGuarded(
+        "refund window", [&](Outcome *) { verdict = EvaluateRefund(active, row.has_purchase_date, elapsed, window); });
     if (!outcome.ok)
         RaiseOutcome(outcome);
     return verdict;
@@ -100,8 +103,7 @@ static Datum ReleaseNumber(FunctionCallInfo fcinfo)
     JsonBegin(&json);
     SPI_connect();
     NumberRow seen = ReadNumber(number_id);
-    if (!seen.found || !CallerMayActFor(caller, user_id) ||
-        memcmp(seen.user_id.data, user_id->data, UUID_LEN) != 0)
+    if (!seen.found || !CallerMayActFor(caller, user_id) || memcmp(seen.user_id.data, user_id->data, UUID_LEN) != 0)
         RaiseNumberNotFound();
     // Lock order: the owner's wallet first, then the number.
     LockedWallet wallet = LockWalletOfUser(user_id, seen.currency, seen.monthly_cost);
@@ -123,8 +125,7 @@ static Datum ReleaseNumber(FunctionCallInfo fcinfo)
         return FinishJson(&json);
     }
     if (!StatusIs(row, "active"))
-        ereport(ERROR, (errcode(NW_INVALID_STATE),
-                        errmsg("cannot release a number in state \"%s\"", row.status),
+        ereport(ERROR, (errcode(NW_INVALID_STATE), errmsg("cannot release a number in state \"%s\"", row.status),
                         errhint("Only active numbers can be released.")));
 
     const RefundVerdict verdict = Evaluate(row, GetCurrentStatementStartTimestamp());
@@ -135,8 +136,8 @@ static Datum ReleaseNumber(FunctionCallInfo fcinfo)
     Execute(&release_number, &id_value, nullptr, false, 0, SPI_OK_UPDATE);
     if (verdict.eligible) {
         char description[128];
-        snprintf(description, sizeof description, "Refund: %s released within %d-day refund window",
-                 row.phone_number, WindowDays(row));
+        snprintf(description, sizeof description, "Refund: %s released within %d-day refund window", row.phone_number,
+                 WindowDays(row));
         ApplyToWallet(&wallet.id, purchase.currency, purchase.amount, "refund", description, number_id, nullptr);
         RefundJson(&json, true, NumericText(purchase.amount), purchase.currency);
     } else {
@@ -177,6 +178,15 @@ static Datum MarkProviderReleased(FunctionCallInfo fcinfo)
 
 }  // namespace nw
 
-extern "C" Datum nw_refund_quote(PG_FUNCTION_ARGS) { return nw::RefundQuote(fcinfo); }
-extern "C" Datum nw_release_number(PG_FUNCTION_ARGS) { return nw::ReleaseNumber(fcinfo); }
-extern "C" Datum nw_mark_provider_released(PG_FUNCTION_ARGS) { return nw::MarkProviderReleased(fcinfo); }
+extern "C" Datum nw_refund_quote(PG_FUNCTION_ARGS)
+{
+    return nw::RefundQuote(fcinfo);
+}
+extern "C" Datum nw_release_number(PG_FUNCTION_ARGS)
+{
+    return nw::ReleaseNumber(fcinfo);
+}
+extern "C" Datum nw_mark_provider_released(PG_FUNCTION_ARGS)
+{
+    return nw::MarkProviderReleased(fcinfo);
+}

@@ -34,36 +34,40 @@ PG_FUNCTION_INFO_V1(nw_renew_due_numbers);
 namespace nw {
 
 // Due: active, paid period over, and not known to be gone at the provider.
-#define DUE_PREDICATE                                                                                   \
-    "n.status = 'active' AND n.paid_until <= $1 AND NOT EXISTS ("                                      \
-    "  SELECT 1 FROM number_wallet.discrepancies d WHERE d.number_id = n.id"                          \
+#define DUE_PREDICATE                                                                                                  \
+    "n.status = 'active' AND n.paid_until <= $1 AND NOT EXISTS ("                                                      \
+    "  SELECT 1 FROM number_wallet.discrepancies d WHERE d.number_id = n.id"                                           \
     "     AND d.kind = 'missing_at_provider' AND d.resolved_at IS NULL)"
 
 // Both candidate queries walk business_numbers_renewal, (renewal_attempted_at,
 // paid_until) over active numbers, in its order: no sort, and no visit to
 // numbers that are not due.
-static Statement due_untried = {
-    "SELECT n.id, n.user_id FROM number_wallet.business_numbers n"
-    " WHERE n.renewal_attempted_at IS NULL AND " DUE_PREDICATE
-    " ORDER BY n.renewal_attempted_at, n.paid_until LIMIT $2",
-    2, {TIMESTAMPTZOID, INT4OID}, nullptr};
+static Statement due_untried = {"SELECT n.id, n.user_id FROM number_wallet.business_numbers n"
+                                " WHERE n.renewal_attempted_at IS NULL AND " DUE_PREDICATE
+                                " ORDER BY n.renewal_attempted_at, n.paid_until LIMIT $2",
+                                2,
+                                {TIMESTAMPTZOID, INT4OID},
+                                nullptr};
 
-static Statement due_retry = {
-    "SELECT n.id, n.user_id FROM number_wallet.business_numbers n"
-    " WHERE n.renewal_attempted_at <= $3 AND " DUE_PREDICATE
-    " ORDER BY n.renewal_attempted_at, n.paid_until LIMIT $2",
-    3, {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID}, nullptr};
+static Statement due_retry = {"SELECT n.id, n.user_id FROM number_wallet.business_numbers n"
+                              " WHERE n.renewal_attempted_at <= $3 AND " DUE_PREDICATE
+                              " ORDER BY n.renewal_attempted_at, n.paid_until LIMIT $2",
+                              3,
+                              {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID},
+                              nullptr};
 
 // The wallets of the candidates, locked in ascending id order (docs/architecture.md "Lock order").
-static Statement lock_wallets = {
-    "SELECT w.id, w.user_id FROM number_wallet.wallets w WHERE w.user_id = ANY ($1)"
-    " ORDER BY w.id FOR UPDATE OF w SKIP LOCKED",
-    1, {UUIDARRAYOID}, nullptr};
+static Statement lock_wallets = {"SELECT w.id, w.user_id FROM number_wallet.wallets w WHERE w.user_id = ANY ($1)"
+                                 " ORDER BY w.id FOR UPDATE OF w SKIP LOCKED",
+                                 1,
+                                 {UUIDARRAYOID},
+                                 nullptr};
 
-static Statement lock_number = {
-    "SELECT status, paid_until, renewal_attempted_at, currency, monthly_cost, phone_number"
-    "  FROM number_wallet.business_numbers WHERE id = $1 FOR UPDATE",
-    1, {UUIDOID}, nullptr};
+static Statement lock_number = {"SELECT status, paid_until, renewal_attempted_at, currency, monthly_cost, phone_number"
+                                "  FROM number_wallet.business_numbers WHERE id = $1 FOR UPDATE",
+                                1,
+                                {UUIDOID},
+                                nullptr};
 
 // Billing periods (docs/sql-api.md) are computed in UTC, whatever the session's
 // TimeZone, and anchored to the purchase: period n ends at purchase_date + n
@@ -74,32 +78,40 @@ static Statement lock_number = {
 // anchor (an older version added months in the session's zone and drifted)
 // lands back on it, in the calendar month after the old paid_until; none ends
 // before the first period's end.
-#define UTC_MONTHS_BETWEEN(a, b)                                                                         \
-    "((extract(year FROM " b " AT TIME ZONE 'UTC') - extract(year FROM " a " AT TIME ZONE 'UTC')) * 12" \
+#define UTC_MONTHS_BETWEEN(a, b)                                                                                       \
+    "((extract(year FROM " b " AT TIME ZONE 'UTC') - extract(year FROM " a " AT TIME ZONE 'UTC')) * 12"                \
     " + extract(month FROM " b " AT TIME ZONE 'UTC') - extract(month FROM " a " AT TIME ZONE 'UTC'))::int"
 
 static Statement extend_number = {
     "UPDATE number_wallet.business_numbers"
     "   SET paid_until = ((purchase_date AT TIME ZONE 'UTC') + make_interval(months => greatest("
-    "                       " UTC_MONTHS_BETWEEN("purchase_date", "paid_until") " + 1, 1)))"
-    "                    AT TIME ZONE 'UTC',"
-    "       renewal_unpaid_since = NULL, renewal_attempted_at = NULL, updated_at = statement_timestamp()"
-    " WHERE id = $1 RETURNING paid_until",
-    1, {UUIDOID}, nullptr};
+    "                       " UTC_MONTHS_BETWEEN(
+        "purchase_date", "paid_until") " + 1, 1)))"
+                                       "                    AT TIME ZONE 'UTC',"
+                                       "       renewal_unpaid_since = NULL, renewal_attempted_at = NULL, updated_at = "
+                                       "statement_timestamp()"
+                                       " WHERE id = $1 RETURNING paid_until",
+    1,
+    {UUIDOID},
+    nullptr};
 
 static Statement mark_unpaid = {
     "UPDATE number_wallet.business_numbers"
     "   SET renewal_unpaid_since = coalesce(renewal_unpaid_since, $2), renewal_attempted_at = $2,"
     "       updated_at = statement_timestamp()"
     " WHERE id = $1",
-    2, {UUIDOID, TIMESTAMPTZOID}, nullptr};
+    2,
+    {UUIDOID, TIMESTAMPTZOID},
+    nullptr};
 
 static Statement release_unpaid = {
     "UPDATE number_wallet.business_numbers"
     "   SET status = 'released', released_at = statement_timestamp(), updated_at = statement_timestamp(),"
     "       notes = concat_ws(E'\\n', notes, 'Released: renewal unpaid after the grace period.')"
     " WHERE id = $1",
-    1, {UUIDOID}, nullptr};
+    1,
+    {UUIDOID},
+    nullptr};
 
 // The tables of the version the database runs. A new library serves older
 // versions' functions until ALTER EXTENSION ... UPDATE, but this one needs 1.2's
@@ -132,7 +144,10 @@ struct LockedOwner {
 
 enum class RenewResult { kRenewed, kUnpaid, kReleased, kSkipped };
 
-static int CompareUuid(const pg_uuid_t *a, const pg_uuid_t *b) { return memcmp(a->data, b->data, UUID_LEN); }
+static int CompareUuid(const pg_uuid_t *a, const pg_uuid_t *b)
+{
+    return memcmp(a->data, b->data, UUID_LEN);
+}
 
 // Candidates grouped by owner, each owner's in pass order.
 static int CompareCandidates(const void *a, const void *b)
@@ -297,11 +312,15 @@ static Datum RenewDueNumbers(FunctionCallInfo fcinfo)
     }
 
     char text[160];
-    snprintf(text, sizeof text, "{\"renewed\": " INT64_FORMAT ", \"unpaid\": " INT64_FORMAT ", \"released\": " INT64_FORMAT "}",
-             renewed, unpaid, released);
+    snprintf(text, sizeof text,
+             "{\"renewed\": " INT64_FORMAT ", \"unpaid\": " INT64_FORMAT ", \"released\": " INT64_FORMAT "}", renewed,
+             unpaid, released);
     return JsonbFromText(text);
 }
 
 }  // namespace nw
 
-extern "C" Datum nw_renew_due_numbers(PG_FUNCTION_ARGS) { return nw::RenewDueNumbers(fcinfo); }
+extern "C" Datum nw_renew_due_numbers(PG_FUNCTION_ARGS)
+{
+    return nw::RenewDueNumbers(fcinfo);
+}

@@ -51,8 +51,8 @@ const char *Text(const Row &row, const char *column)
     return isnull ? nullptr : TextDatumGetCString(value);
 }
 
-bool TextIs(const char *value, const char *a, const char *b = nullptr, const char *c = nullptr,
-            const char *d = nullptr, const char *e = nullptr, const char *f = nullptr)
+bool TextIs(const char *value, const char *a, const char *b = nullptr, const char *c = nullptr, const char *d = nullptr,
+            const char *e = nullptr, const char *f = nullptr)
 {
     if (value == nullptr)
         return false;
@@ -75,8 +75,8 @@ int Sign(const Row &row, const char *column)
 
 void Refuse(const Row &row, const char *rule)
 {
-    ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
-                    errmsg("new row for relation \"%s\" violates rule: %s", RelationGetRelationName(row.relation), rule)));
+    ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION), errmsg("new row for relation \"%s\" violates rule: %s",
+                                                             RelationGetRelationName(row.relation), rule)));
 }
 
 void Require(const Row &row, bool ok, const char *rule)
@@ -106,7 +106,8 @@ Datum BusinessNumbersRules(FunctionCallInfo fcinfo)
     const char *display_name = Text(row, "display_name");
     Require(row, phone != nullptr && IsE164(phone), "phone_number is E.164");
     Require(row, display_name == nullptr || IsDisplayName(display_name), "display_name has at most 64 characters");
-    Require(row, TextIs(status, "pending", "active", "failed", "released"), "status is pending, active, failed or released");
+    Require(row, TextIs(status, "pending", "active", "failed", "released"),
+            "status is pending, active, failed or released");
     Require(row, Sign(row, "monthly_cost") == 1, "monthly_cost > 0");
     Require(row, TextIs(Text(row, "currency"), "USD", "INR"), "currency is USD or INR");
     Require(row, TextIs(Text(row, "provider"), "twilio", "simulator"), "provider is twilio or simulator");
@@ -141,7 +142,8 @@ Datum TransactionsRules(FunctionCallInfo fcinfo)
     Require(row, Sign(row, "amount") == 1, "amount > 0");
     Require(row, TextIs(Text(row, "currency"), "USD", "INR"), "currency is USD or INR");
     Require(row, Sign(row, "balance_after") >= 0, "balance_after >= 0");
-    Require(row, TextIs(kind, "adjustment") || (strcmp(type, "CREDIT") == 0) == TextIs(kind, "topup", "reversal", "refund"),
+    Require(row,
+            TextIs(kind, "adjustment") || (strcmp(type, "CREDIT") == 0) == TextIs(kind, "topup", "reversal", "refund"),
             "topups, reversals and refunds are credits; purchases and renewals are debits");
     Require(row, !IsNull(row, "number_id") == TextIs(kind, "purchase", "reversal", "refund", "renewal"),
             "number_id is set exactly on purchase, reversal, refund and renewal entries");
@@ -152,5 +154,11 @@ Datum TransactionsRules(FunctionCallInfo fcinfo)
 }  // namespace
 }  // namespace nw
 
-extern "C" Datum nw_business_numbers_rules(PG_FUNCTION_ARGS) { return nw::BusinessNumbersRules(fcinfo); }
-extern "C" Datum nw_transactions_rules(PG_FUNCTION_ARGS) { return nw::TransactionsRules(fcinfo); }
+extern "C" Datum nw_business_numbers_rules(PG_FUNCTION_ARGS)
+{
+    return nw::BusinessNumbersRules(fcinfo);
+}
+extern "C" Datum nw_transactions_rules(PG_FUNCTION_ARGS)
+{
+    return nw::TransactionsRules(fcinfo);
+}

@@ -11,10 +11,11 @@ PG_FUNCTION_INFO_V1(nw_update_wallet_balance_atomic);
 
 namespace nw {
 
-static Statement credit_by_key = {
-    "SELECT id, amount = $3 AND currency = $4 FROM number_wallet.transactions"
-    " WHERE user_id = $1 AND idempotency_key = $2",
-    4, {UUIDOID, TEXTOID, NUMERICOID, TEXTOID}, nullptr};
+static Statement credit_by_key = {"SELECT id, amount = $3 AND currency = $4 FROM number_wallet.transactions"
+                                  " WHERE user_id = $1 AND idempotency_key = $2",
+                                  4,
+                                  {UUIDOID, TEXTOID, NUMERICOID, TEXTOID},
+                                  nullptr};
 
 // Free-text descriptions: bounded, and never one of the ledger's own prefixes,
 // so nobody can write a top-up that reads like a refund.
@@ -115,8 +116,8 @@ static Datum UpdateWalletBalanceAtomic(FunctionCallInfo fcinfo)
         ereport(ERROR, (errcode(NW_NOT_FOUND), errmsg("wallet not found")));
     if (!wallet.sufficient)
         ereport(ERROR, (errcode(NW_INSUFFICIENT_BALANCE), errmsg("insufficient balance"),
-                        errdetail("The %s balance is %s; the adjustment is %s.", currency,
-                                  NumericText(wallet.balance), NumericText(amount))));
+                        errdetail("The %s balance is %s; the adjustment is %s.", currency, NumericText(wallet.balance),
+                                  NumericText(amount))));
     ApplyToWallet(&wallet.id, currency, amount, "adjustment", cents > 0 ? "Adjustment (credit)" : "Adjustment (debit)",
                   nullptr, nullptr);
 
@@ -131,5 +132,11 @@ static Datum UpdateWalletBalanceAtomic(FunctionCallInfo fcinfo)
 
 }  // namespace nw
 
-extern "C" Datum nw_wallet_credit(PG_FUNCTION_ARGS) { return nw::WalletCredit(fcinfo); }
-extern "C" Datum nw_update_wallet_balance_atomic(PG_FUNCTION_ARGS) { return nw::UpdateWalletBalanceAtomic(fcinfo); }
+extern "C" Datum nw_wallet_credit(PG_FUNCTION_ARGS)
+{
+    return nw::WalletCredit(fcinfo);
+}
+extern "C" Datum nw_update_wallet_balance_atomic(PG_FUNCTION_ARGS)
+{
+    return nw::UpdateWalletBalanceAtomic(fcinfo);
+}

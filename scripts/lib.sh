@@ -46,7 +46,7 @@ need_sudo() {
 # must be named here. ca-certificates: the shim's live calls (Twilio, a JWKS)
 # verify TLS against the system CA bundle, which libcurl only recommends.
 NW_PACKAGES=(
-  make g++ cmake pkg-config clang-14 llvm-14-dev libclang-rt-14-dev
+  make g++ cmake pkg-config clang-14 llvm-14-dev libclang-rt-14-dev clang-format
   postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
   libcpp-httplib-dev libcurl4-openssl-dev nlohmann-json3-dev libjwt-dev libssl-dev
   libgtest-dev libgmock-dev libphonenumber-dev curl jq openssl gzip procps

@@ -140,8 +140,7 @@ int main(int argc, char **argv)
         std::unique_ptr<nw::auth::JwksRefresher> refresher;
         if (nw::config::IsJwksUrl(app.config.supabase_jwks))
             refresher = std::make_unique<nw::auth::JwksRefresher>(
-                *app.verifier, std::chrono::seconds(10),
-                [](nw::auth::JwksRefresh outcome, const std::string &error) {
+                *app.verifier, std::chrono::seconds(10), [](nw::auth::JwksRefresh outcome, const std::string &error) {
                     if (outcome == nw::auth::JwksRefresh::Refreshed)
                         nw::log::Info("SUPABASE_JWKS fetched again");
                     else

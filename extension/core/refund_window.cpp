@@ -3,8 +3,7 @@
 
 namespace nw {
 
-RefundVerdict EvaluateRefund(bool is_active, bool has_purchase_date, std::int64_t microseconds_elapsed,
-                             int window_days)
+RefundVerdict EvaluateRefund(bool is_active, bool has_purchase_date, std::int64_t microseconds_elapsed, int window_days)
 {
     if (!has_purchase_date)
         return {false, RefundReason::kNotActive, -1};

@@ -7,7 +7,10 @@
 namespace nw {
 namespace {
 
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 // Counts UTF-8 code points; returns false on malformed UTF-8 or a control character.
 bool CountCodePoints(std::string_view text, std::size_t *count, bool allow_newlines)
@@ -106,7 +109,10 @@ std::string FormatCents(Cents cents)
     return negative ? "-" + out : out;
 }
 
-bool IsCurrency(std::string_view text) { return text == "USD" || text == "INR"; }
+bool IsCurrency(std::string_view text)
+{
+    return text == "USD" || text == "INR";
+}
 
 bool IsE164(std::string_view text)
 {

@@ -77,24 +77,24 @@ enum class Failure {
     AlgorithmNotAllowed,  // alg not enabled by configuration (incl. none, HS/RS confusion)
     UnknownKey,           // kid names no configured key (a JWKS refresh may help)
     BadSignature,
-    MissingExpiry,        // exp absent
+    MissingExpiry,  // exp absent
     Expired,
-    NotYetValid,          // nbf in the future
-    IssuedInFuture,       // iat in the future
+    NotYetValid,     // nbf in the future
+    IssuedInFuture,  // iat in the future
     BadAudience,
     BadIssuer,
-    BadSubject,           // sub missing or not a UUID
-    BadClaims,            // a claim of the wrong JSON type
-    RoleNotAllowed,       // service_role claimed by a token that is not a legacy-secret token
+    BadSubject,      // sub missing or not a UUID
+    BadClaims,       // a claim of the wrong JSON type
+    RoleNotAllowed,  // service_role claimed by a token that is not a legacy-secret token
 };
 
 // Stable snake_case name for logs and metrics ("bad_signature", ...).
-const char* to_string(Failure failure) noexcept;
+const char *to_string(Failure failure) noexcept;
 
 // Value for the `WWW-Authenticate` response header that goes with a 401:
 // `Bearer` when no credential was sent, else `Bearer error="invalid_token"`
 // (RFC 6750 §3.1).
-const char* www_authenticate(Failure failure) noexcept;
+const char *www_authenticate(Failure failure) noexcept;
 
 struct AuthResult {
     std::optional<Principal> principal;
@@ -133,7 +133,7 @@ struct VerifierConfig {
     // set changes only through replace_jwks(). jwks_json is the first fetch.
     JwksFetcher jwks_fetcher;
     std::int64_t leeway_seconds = kDefaultLeewaySeconds;
-    Clock clock;                // empty = the system clock
+    Clock clock;  // empty = the system clock
 };
 
 // What a JWKS document yielded: keys in use and keys ignored (other use/kty/crv/alg).
@@ -151,9 +151,9 @@ enum class JwksRefresh {
 };
 
 struct JwksRefreshStats {
-    std::uint64_t fetches = 0;   // after the first one
+    std::uint64_t fetches = 0;  // after the first one
     std::uint64_t failures = 0;
-    std::string last_error;      // of the latest failure, "" if none
+    std::string last_error;  // of the latest failure, "" if none
 };
 
 class Verifier {
@@ -164,8 +164,8 @@ public:
     // usable JWKS key is configured; the admin key is not a usable bearer value.
     explicit Verifier(VerifierConfig config);
     ~Verifier();
-    Verifier(const Verifier&) = delete;
-    Verifier& operator=(const Verifier&) = delete;
+    Verifier(const Verifier &) = delete;
+    Verifier &operator=(const Verifier &) = delete;
 
     // Checks the full header value, e.g. "Bearer eyJ...". An empty view means
     // the header was absent.
@@ -188,7 +188,7 @@ public:
     bool hs256_enabled() const noexcept;
     bool admin_key_enabled() const noexcept;
     // "<SUPABASE_URL>/auth/v1", or "" when SUPABASE_URL is not configured.
-    const std::string& expected_issuer() const noexcept;
+    const std::string &expected_issuer() const noexcept;
 
 private:
     // A fetch for a token whose kid the key set lacks, at most once per

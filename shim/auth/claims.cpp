@@ -14,20 +14,23 @@
 namespace nw::auth::detail {
 namespace {
 
-constexpr const char* kServiceRole = "service_role";
-constexpr const char* kUserAudience = "authenticated";
-constexpr const char* kLegacyIssuer = "supabase";
+constexpr const char *kServiceRole = "service_role";
+constexpr const char *kUserAudience = "authenticated";
+constexpr const char *kLegacyIssuer = "supabase";
 
-bool is_hex(char c) noexcept {
+bool is_hex(char c) noexcept
+{
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
 // Reads a NumericDate claim. Absent: nullopt with ok = true. Present but not a
 // finite JSON number (a string, a bool, 1e999): ok = false.
-std::optional<double> numeric_date(const nlohmann::json& payload, const char* name, bool& ok) {
+std::optional<double> numeric_date(const nlohmann::json &payload, const char *name, bool &ok)
+{
     ok = true;
     const auto it = payload.find(name);
-    if (it == payload.end()) return std::nullopt;
+    if (it == payload.end())
+        return std::nullopt;
     if (!it->is_number()) {
         ok = false;
         return std::nullopt;
@@ -41,83 +44,110 @@ std::optional<double> numeric_date(const nlohmann::json& payload, const char* na
 }
 
 // On success, *exp_out is the token's exp.
-Failure check_times(const nlohmann::json& payload, const ClaimRules& rules, double* exp_out) {
+Failure check_times(const nlohmann::json &payload, const ClaimRules &rules, double *exp_out)
+{
     bool ok = true;
     const auto now = static_cast<double>(rules.now);
     const auto leeway = static_cast<double>(rules.leeway);
 
     const auto exp = numeric_date(payload, "exp", ok);
-    if (!ok) return Failure::BadClaims;
-    if (!exp) return Failure::MissingExpiry;  // libraries often skip a missing exp; we require it
+    if (!ok)
+        return Failure::BadClaims;
+    if (!exp)
+        return Failure::MissingExpiry;  // libraries often skip a missing exp; we require it
     // RFC 7519 §4.1.4: not accepted on or after exp (plus leeway).
-    if (now >= *exp + leeway) return Failure::Expired;
+    if (now >= *exp + leeway)
+        return Failure::Expired;
     *exp_out = *exp;
 
     const auto nbf = numeric_date(payload, "nbf", ok);
-    if (!ok) return Failure::BadClaims;
-    if (nbf && now + leeway < *nbf) return Failure::NotYetValid;
+    if (!ok)
+        return Failure::BadClaims;
+    if (nbf && now + leeway < *nbf)
+        return Failure::NotYetValid;
 
     const auto iat = numeric_date(payload, "iat", ok);
-    if (!ok) return Failure::BadClaims;
-    if (iat && *iat > now + leeway) return Failure::IssuedInFuture;
+    if (!ok)
+        return Failure::BadClaims;
+    if (iat && *iat > now + leeway)
+        return Failure::IssuedInFuture;
     return Failure::None;
 }
 
-bool audience_ok(const nlohmann::json& payload) {
+bool audience_ok(const nlohmann::json &payload)
+{
     const auto aud = payload.find("aud");
-    if (aud == payload.end()) return false;
-    if (aud->is_string()) return *aud == kUserAudience;
+    if (aud == payload.end())
+        return false;
+    if (aud->is_string())
+        return *aud == kUserAudience;
     if (aud->is_array()) {
-        for (const auto& entry : *aud)
-            if (entry == kUserAudience) return true;
+        for (const auto &entry : *aud)
+            if (entry == kUserAudience)
+                return true;
     }
     return false;
 }
 
 // iss of a service token: absent, "supabase" (legacy service key), or the
 // configured project issuer.
-bool service_issuer_ok(const nlohmann::json& payload, const ClaimRules& rules) {
+bool service_issuer_ok(const nlohmann::json &payload, const ClaimRules &rules)
+{
     const auto iss = payload.find("iss");
-    if (iss == payload.end()) return true;
-    if (!iss->is_string()) return false;
+    if (iss == payload.end())
+        return true;
+    if (!iss->is_string())
+        return false;
     return *iss == kLegacyIssuer || (!rules.expected_issuer.empty() && *iss == rules.expected_issuer);
 }
 
 }  // namespace
 
-std::optional<std::string> canonical_uuid(std::string_view text) {
-    if (text.size() != 36) return std::nullopt;
+std::optional<std::string> canonical_uuid(std::string_view text)
+{
+    if (text.size() != 36)
+        return std::nullopt;
     std::string out(text);
     for (std::size_t i = 0; i < out.size(); ++i) {
         const bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash_position ? out[i] != '-' : !is_hex(out[i])) return std::nullopt;
-        if (out[i] >= 'A' && out[i] <= 'F') out[i] = static_cast<char>(out[i] - 'A' + 'a');
+        if (dash_position ? out[i] != '-' : !is_hex(out[i]))
+            return std::nullopt;
+        if (out[i] >= 'A' && out[i] <= 'F')
+            out[i] = static_cast<char>(out[i] - 'A' + 'a');
     }
     return out;
 }
 
 // First unix second at which check_times refuses the token: now >= exp + leeway.
-std::int64_t accept_until(double exp, const ClaimRules& rules) {
+std::int64_t accept_until(double exp, const ClaimRules &rules)
+{
     const double limit = std::ceil(exp + static_cast<double>(rules.leeway));
-    if (limit >= 9.0e18) return std::numeric_limits<std::int64_t>::max();
-    if (limit <= -9.0e18) return std::numeric_limits<std::int64_t>::min();
+    if (limit >= 9.0e18)
+        return std::numeric_limits<std::int64_t>::max();
+    if (limit <= -9.0e18)
+        return std::numeric_limits<std::int64_t>::min();
     return static_cast<std::int64_t>(limit);
 }
 
-AuthResult evaluate_claims(const nlohmann::json& payload, bool legacy_secret, const ClaimRules& rules) {
+AuthResult evaluate_claims(const nlohmann::json &payload, bool legacy_secret, const ClaimRules &rules)
+{
     double exp = 0;
-    if (const Failure f = check_times(payload, rules, &exp); f != Failure::None) return AuthResult::fail(f);
+    if (const Failure f = check_times(payload, rules, &exp); f != Failure::None)
+        return AuthResult::fail(f);
     const std::int64_t until = accept_until(exp, rules);
 
     std::string role;
     if (const auto it = payload.find("role"); it != payload.end()) {
-        if (!it->is_string()) return AuthResult::fail(Failure::BadClaims);
+        if (!it->is_string())
+            return AuthResult::fail(Failure::BadClaims);
         role = it->get<std::string>();
     }
 
     if (role == kServiceRole) {
-        if (!legacy_secret) return AuthResult::fail(Failure::RoleNotAllowed);
-        if (!service_issuer_ok(payload, rules)) return AuthResult::fail(Failure::BadIssuer);
+        if (!legacy_secret)
+            return AuthResult::fail(Failure::RoleNotAllowed);
+        if (!service_issuer_ok(payload, rules))
+            return AuthResult::fail(Failure::BadIssuer);
         Principal p;
         p.kind = Principal::Kind::Service;
         p.role = role;
@@ -125,19 +155,24 @@ AuthResult evaluate_claims(const nlohmann::json& payload, bool legacy_secret, co
         return AuthResult::success(std::move(p));
     }
 
-    if (!audience_ok(payload)) return AuthResult::fail(Failure::BadAudience);
+    if (!audience_ok(payload))
+        return AuthResult::fail(Failure::BadAudience);
     if (!rules.expected_issuer.empty()) {
         const auto iss = payload.find("iss");
-        if (iss == payload.end() || *iss != rules.expected_issuer) return AuthResult::fail(Failure::BadIssuer);
+        if (iss == payload.end() || *iss != rules.expected_issuer)
+            return AuthResult::fail(Failure::BadIssuer);
     }
     const auto sub = payload.find("sub");
-    if (sub == payload.end() || !sub->is_string()) return AuthResult::fail(Failure::BadSubject);
-    auto user_id = canonical_uuid(sub->get_ref<const std::string&>());
-    if (!user_id) return AuthResult::fail(Failure::BadSubject);
+    if (sub == payload.end() || !sub->is_string())
+        return AuthResult::fail(Failure::BadSubject);
+    auto user_id = canonical_uuid(sub->get_ref<const std::string &>());
+    if (!user_id)
+        return AuthResult::fail(Failure::BadSubject);
 
     bool anonymous = false;
     if (const auto it = payload.find("is_anonymous"); it != payload.end() && !it->is_null()) {
-        if (!it->is_boolean()) return AuthResult::fail(Failure::BadClaims);
+        if (!it->is_boolean())
+            return AuthResult::fail(Failure::BadClaims);
         anonymous = it->get<bool>();
     }
 

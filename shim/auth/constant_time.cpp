@@ -9,7 +9,8 @@
 
 namespace nw::auth::detail {
 
-Sha256 sha256(std::string_view bytes) {
+Sha256 sha256(std::string_view bytes)
+{
     Sha256 digest{};
     unsigned int len = 0;
     if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &len, EVP_sha256(), nullptr) != 1 ||
@@ -20,11 +21,13 @@ Sha256 sha256(std::string_view bytes) {
     return digest;
 }
 
-bool digests_equal(const Sha256& a, const Sha256& b) noexcept {
+bool digests_equal(const Sha256 &a, const Sha256 &b) noexcept
+{
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool constant_time_equal(std::string_view a, std::string_view b) {
+bool constant_time_equal(std::string_view a, std::string_view b)
+{
     return digests_equal(sha256(a), sha256(b));
 }
 

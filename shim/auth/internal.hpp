@@ -38,7 +38,7 @@ std::optional<TokenParts> split_token(std::string_view token);
 
 // ---- algorithms and keys -- jwks.cpp
 enum class Alg { HS256, ES256, RS256 };
-const char* alg_name(Alg alg) noexcept;
+const char *alg_name(Alg alg) noexcept;
 std::optional<Alg> alg_from_name(std::string_view name) noexcept;
 
 struct PublicKey {
@@ -57,7 +57,7 @@ KeySet parse_jwks(std::string_view json_text);
 // ---- signature check through libjwt -- signature.cpp
 // True iff libjwt verifies `token` with `key` AND reports `expected` as the
 // algorithm it used (libjwt itself follows the header's alg).
-bool verify_signature(const std::string& token, Alg expected, std::string_view key);
+bool verify_signature(const std::string &token, Alg expected, std::string_view key);
 
 // ---- claims -- claims.cpp
 struct ClaimRules {
@@ -67,7 +67,7 @@ struct ClaimRules {
 };
 // `legacy_secret` says the signature was checked with the HS256 legacy secret,
 // the only way to a service principal.
-AuthResult evaluate_claims(const nlohmann::json& payload, bool legacy_secret, const ClaimRules& rules);
+AuthResult evaluate_claims(const nlohmann::json &payload, bool legacy_secret, const ClaimRules &rules);
 // Canonical 8-4-4-4-12 hex; returns it lower-cased.
 std::optional<std::string> canonical_uuid(std::string_view text);
 
@@ -76,12 +76,12 @@ using Sha256 = std::array<unsigned char, 32>;
 Sha256 sha256(std::string_view bytes);
 // CRYPTO_memcmp over the digests: time does not depend on where inputs differ
 // nor (beyond hashing) on their lengths.
-bool digests_equal(const Sha256& a, const Sha256& b) noexcept;
+bool digests_equal(const Sha256 &a, const Sha256 &b) noexcept;
 bool constant_time_equal(std::string_view a, std::string_view b);
 
 // ---- Authorization header -- verifier.cpp
 // Extracts the credential of "Bearer <credential>" (scheme case-insensitive).
 // Returns Failure::None and sets `credential` on success.
-Failure parse_bearer(std::string_view header, std::string_view& credential) noexcept;
+Failure parse_bearer(std::string_view header, std::string_view &credential) noexcept;
 
 }  // namespace nw::auth::detail

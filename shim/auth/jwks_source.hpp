@@ -27,14 +27,14 @@ std::string ReadJwksFile(const std::string &path);
 // due (so no request waits on a periodic fetch) and reports each outcome other
 // than NotDue. Stops and joins when destroyed.
 class JwksRefresher {
-  public:
+public:
     using Report = std::function<void(JwksRefresh outcome, const std::string &error)>;
     JwksRefresher(Verifier &verifier, std::chrono::milliseconds tick, Report report);
     ~JwksRefresher();
     JwksRefresher(const JwksRefresher &) = delete;
     JwksRefresher &operator=(const JwksRefresher &) = delete;
 
-  private:
+private:
     void Run();
 
     Verifier &verifier_;

@@ -19,26 +19,34 @@ namespace nw::auth::detail {
 namespace {
 
 struct JwtDeleter {
-    void operator()(jwt_t* jwt) const {
-        if (jwt) jwt_free(jwt);
+    void operator()(jwt_t *jwt) const
+    {
+        if (jwt)
+            jwt_free(jwt);
     }
 };
 
-jwt_alg_t to_libjwt(Alg alg) noexcept {
+jwt_alg_t to_libjwt(Alg alg) noexcept
+{
     switch (alg) {
-        case Alg::HS256: return JWT_ALG_HS256;
-        case Alg::ES256: return JWT_ALG_ES256;
-        case Alg::RS256: return JWT_ALG_RS256;
+    case Alg::HS256:
+        return JWT_ALG_HS256;
+    case Alg::ES256:
+        return JWT_ALG_ES256;
+    case Alg::RS256:
+        return JWT_ALG_RS256;
     }
     return JWT_ALG_INVAL;
 }
 
 }  // namespace
 
-bool verify_signature(const std::string& token, Alg expected, std::string_view key) {
-    if (key.empty() || key.size() > static_cast<std::size_t>(INT_MAX)) return false;
-    jwt_t* raw = nullptr;
-    const int rc = jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char*>(key.data()),
+bool verify_signature(const std::string &token, Alg expected, std::string_view key)
+{
+    if (key.empty() || key.size() > static_cast<std::size_t>(INT_MAX))
+        return false;
+    jwt_t *raw = nullptr;
+    const int rc = jwt_decode(&raw, token.c_str(), reinterpret_cast<const unsigned char *>(key.data()),
                               static_cast<int>(key.size()));
     const std::unique_ptr<jwt_t, JwtDeleter> jwt(raw);
     return rc == 0 && jwt && jwt_get_alg(jwt.get()) == to_libjwt(expected);

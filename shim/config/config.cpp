@@ -121,8 +121,7 @@ bool IsLoopbackHost(const std::string &host)
         return true;
     if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
         in6_addr v6{};
-        return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1 &&
-               IN6_IS_ADDR_LOOPBACK(&v6);
+        return inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
     }
     unsigned char v4[4];
     return inet_pton(AF_INET, host.c_str(), v4) == 1 && v4[0] == 127;
@@ -261,7 +260,10 @@ std::string ValidateForServe(const Config &c)
     return "";
 }
 
-std::string ValidateForReconcile(const Config &c) { return CheckDatabaseAndTwilio(c); }
+std::string ValidateForReconcile(const Config &c)
+{
+    return CheckDatabaseAndTwilio(c);
+}
 
 std::string ReconcileWarning(const Config &c)
 {

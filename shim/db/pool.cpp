@@ -52,8 +52,8 @@ ConnectParams BuildConnectParams(const std::string &database_url, const std::str
                 error.pop_back();
             // These two name the option only; libpq's other messages may quote
             // parts of the string, which can hold the password.
-            const bool names_option_only = error.rfind("invalid connection option", 0) == 0 ||
-                                           error.rfind("invalid URI query parameter", 0) == 0;
+            const bool names_option_only =
+                error.rfind("invalid connection option", 0) == 0 || error.rfind("invalid URI query parameter", 0) == 0;
             throw std::runtime_error("DATABASE_URL is not a connection string libpq accepts" +
                                      (names_option_only ? ": " + error : std::string()));
         }
@@ -75,7 +75,8 @@ ConnectParams BuildConnectParams(const std::string &database_url, const std::str
         add("connect_timeout", "5");
     // The provider setting is recorded on every number this connection
     // reserves; it goes last so it wins over one in the user's options.
-    std::string options = given.count("options") ? given["options"] : (EnvSet("PGOPTIONS") ? std::getenv("PGOPTIONS") : "");
+    std::string options =
+        given.count("options") ? given["options"] : (EnvSet("PGOPTIONS") ? std::getenv("PGOPTIONS") : "");
     if (!options.empty())
         options += ' ';
     options += "-c number_wallet.provider=" + provider;
@@ -94,7 +95,10 @@ Connection::~Connection()
         PQfinish(conn_);
 }
 
-bool Connection::Healthy() const { return conn_ && PQstatus(conn_) == CONNECTION_OK; }
+bool Connection::Healthy() const
+{
+    return conn_ && PQstatus(conn_) == CONNECTION_OK;
+}
 
 bool Connection::EnsureConnected(Error *error)
 {
@@ -129,9 +133,10 @@ Result Connection::Exec(const Statement &statement, const Params &params)
         const bool ok = PQresultStatus(prep) == PGRES_COMMAND_OK;
         if (!ok) {
             const char *state = PQresultErrorField(prep, PG_DIAG_SQLSTATE);
-            result.error = {state ? state : "08006", PQresultErrorField(prep, PG_DIAG_MESSAGE_PRIMARY)
-                                                         ? PQresultErrorField(prep, PG_DIAG_MESSAGE_PRIMARY)
-                                                         : "could not prepare a statement",
+            result.error = {state ? state : "08006",
+                            PQresultErrorField(prep, PG_DIAG_MESSAGE_PRIMARY)
+                                ? PQresultErrorField(prep, PG_DIAG_MESSAGE_PRIMARY)
+                                : "could not prepare a statement",
                             ""};
         }
         PQclear(prep);
@@ -143,8 +148,8 @@ Result Connection::Exec(const Statement &statement, const Params &params)
     values.reserve(params.size());
     for (const auto &p : params)
         values.push_back(p ? p->c_str() : nullptr);
-    PGresult *res = PQexecPrepared(conn_, statement.name, static_cast<int>(values.size()), values.data(), nullptr,
-                                   nullptr, 0);
+    PGresult *res =
+        PQexecPrepared(conn_, statement.name, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
     const ExecStatusType status = PQresultStatus(res);
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
         result.ok = true;

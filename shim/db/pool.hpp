@@ -64,7 +64,7 @@ ConnectParams BuildConnectParams(const std::string &database_url, const std::str
 // One connection (not thread-safe); used by the pool and, alone, by the
 // reconciler for its session-level advisory lock.
 class Connection {
-  public:
+public:
     // Throws as BuildConnectParams does.
     Connection(std::string conninfo, std::string provider);
     ~Connection();
@@ -75,7 +75,7 @@ class Connection {
     Result Exec(const Statement &statement, const Params &params);
     bool Healthy() const;
 
-  private:
+private:
     bool EnsureConnected(Error *error);
     std::string conninfo_;
     std::string provider_;
@@ -85,7 +85,7 @@ class Connection {
 };
 
 class Pool {
-  public:
+public:
     // Checks the conninfo at once (throws as BuildConnectParams does); connects lazily.
     Pool(std::string conninfo, int size, std::string provider);
     ~Pool();
@@ -96,7 +96,7 @@ class Pool {
     const std::string &conninfo() const { return conninfo_; }
     const std::string &provider() const { return provider_; }
 
-  private:
+private:
     std::unique_ptr<Connection> Acquire();
     void Release(std::unique_ptr<Connection> connection);
 

@@ -6,16 +6,27 @@
 
 namespace nw::db::sql {
 
-#define NW_NUMBER_COLUMNS                                                                                   \
-    "n.id::text, n.phone_number, n.display_name, n.status, n.twilio_sid, n.monthly_cost::text, n.currency,"  \
-    " to_char(n.purchase_date AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                        \
-    " to_char(n.paid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                           \
+#define NW_NUMBER_COLUMNS                                                                                              \
+    "n.id::text, n.phone_number, n.display_name, n.status, n.twilio_sid, n.monthly_cost::text, n.currency,"            \
+    " to_char(n.purchase_date AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                                  \
+    " to_char(n.paid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                                     \
     " n.user_id::text, n.provider, n.failure_reason, n.provider_released_at IS NOT NULL"
 
 // Column positions of NW_NUMBER_COLUMNS.
 enum NumberColumn {
-    kId, kPhone, kDisplayName, kStatus, kSid, kMonthlyCost, kCurrency, kPurchaseDate, kPaidUntil, kUserId,
-    kProvider, kFailureReason, kProviderReleased
+    kId,
+    kPhone,
+    kDisplayName,
+    kStatus,
+    kSid,
+    kMonthlyCost,
+    kCurrency,
+    kPurchaseDate,
+    kPaidUntil,
+    kUserId,
+    kProvider,
+    kFailureReason,
+    kProviderReleased
 };
 
 inline const Statement kPurchase = {
@@ -23,34 +34,35 @@ inline const Statement kPurchase = {
 inline const Statement kConfirm = {"confirm", "SELECT number_wallet.confirm_purchase($1::uuid, $2)::text"};
 inline const Statement kFail = {"fail", "SELECT number_wallet.fail_purchase($1::uuid, $2)::text"};
 inline const Statement kRelease = {"release", "SELECT number_wallet.release_number($1::uuid, $2::uuid)::text"};
-inline const Statement kMarkReleased = {"mark_released",
-                                        "SELECT number_wallet.mark_provider_released($1::uuid)::text"};
-inline const Statement kCredit = {
-    "credit", "SELECT number_wallet.wallet_credit($1::uuid, $2::numeric, $3, 'Top-up', $4)::text"};
+inline const Statement kMarkReleased = {"mark_released", "SELECT number_wallet.mark_provider_released($1::uuid)::text"};
+inline const Statement kCredit = {"credit",
+                                  "SELECT number_wallet.wallet_credit($1::uuid, $2::numeric, $3, 'Top-up', $4)::text"};
 inline const Statement kRenew = {"renew", "SELECT number_wallet.renew_due_numbers($1::int)::text"};
-inline const Statement kRecordDiscrepancy = {
-    "record_discrepancy", "SELECT number_wallet.record_discrepancy($1, $2, $3, $4::uuid, $5)"};
+inline const Statement kRecordDiscrepancy = {"record_discrepancy",
+                                             "SELECT number_wallet.record_discrepancy($1, $2, $3, $4::uuid, $5)"};
 
-inline const Statement kNumberById = {
-    "number_by_id", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n WHERE n.id = $1::uuid"};
+inline const Statement kNumberById = {"number_by_id", "SELECT " NW_NUMBER_COLUMNS
+                                                      " FROM number_wallet.business_numbers n WHERE n.id = $1::uuid"};
 inline const Statement kHeldNumberByPhone = {
     "held_by_phone",
     "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n WHERE n.phone_number = $1"
     " AND (n.status IN ('pending', 'active') OR (n.status = 'released' AND n.provider_released_at IS NULL))"};
-inline const Statement kNumberByKey = {
-    "number_by_key", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n"
-                     " WHERE n.user_id = $1::uuid AND n.idempotency_key = $2"};
+inline const Statement kNumberByKey = {"number_by_key",
+                                       "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n"
+                                       " WHERE n.user_id = $1::uuid AND n.idempotency_key = $2"};
 // A held row that carries this sid (then the number must not be deleted at the provider).
 inline const Statement kSidHeld = {
-    "sid_held", "SELECT 1 FROM number_wallet.business_numbers n WHERE n.twilio_sid = $1"
-                " AND (n.status IN ('pending', 'active') OR (n.status = 'released' AND n.provider_released_at IS NULL))"};
+    "sid_held",
+    "SELECT 1 FROM number_wallet.business_numbers n WHERE n.twilio_sid = $1"
+    " AND (n.status IN ('pending', 'active') OR (n.status = 'released' AND n.provider_released_at IS NULL))"};
 // Own numbers, newest first, keyset-paginated by (created_at, id) of `before`;
 // ORDER BY names the table's columns (n.created_at, n.id), not the text output.
 inline const Statement kListNumbers = {
     "list_numbers",
     "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n"
     " WHERE n.user_id = $1::uuid AND ($2::bool OR n.status IN ('pending', 'active'))"
-    "   AND ($3::uuid IS NULL OR (n.created_at, n.id) < (SELECT b.created_at, b.id FROM number_wallet.business_numbers b"
+    "   AND ($3::uuid IS NULL OR (n.created_at, n.id) < (SELECT b.created_at, b.id FROM number_wallet.business_numbers "
+    "b"
     "                                                    WHERE b.id = $3::uuid AND b.user_id = $1::uuid))"
     " ORDER BY n.created_at DESC, n.id DESC LIMIT $4::int"};
 inline const Statement kWallet = {
@@ -67,9 +79,10 @@ inline const Statement kTransactions = {
 
 // The reconciler's reads, always of this provider's rows only.
 inline const Statement kStalePending = {
-    "stale_pending", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n"
-                     " WHERE n.status = 'pending' AND n.provider = $1"
-                     "   AND n.created_at < statement_timestamp() - make_interval(secs => $2::int) ORDER BY n.created_at"};
+    "stale_pending",
+    "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n"
+    " WHERE n.status = 'pending' AND n.provider = $1"
+    "   AND n.created_at < statement_timestamp() - make_interval(secs => $2::int) ORDER BY n.created_at"};
 inline const Statement kAwaitingDeletion = {
     "awaiting_deletion", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n"
                          " WHERE n.status = 'released' AND n.provider_released_at IS NULL AND n.provider = $1"
@@ -81,9 +94,9 @@ inline const Statement kAdvisoryLock = {"reconcile_lock", "SELECT pg_advisory_lo
 inline const Statement kAdvisoryTryLock = {"reconcile_try_lock", "SELECT pg_try_advisory_lock(1314332721)"};
 inline const Statement kAdvisoryUnlock = {"reconcile_unlock", "SELECT pg_advisory_unlock(1314332721)"};
 
-inline const Statement kInterventions = {
-    "interventions",
-    "SELECT coalesce(jsonb_agg(to_jsonb(v) ORDER BY v.since), '[]')::text FROM number_wallet.numbers_needing_intervention v"};
+inline const Statement kInterventions = {"interventions",
+                                         "SELECT coalesce(jsonb_agg(to_jsonb(v) ORDER BY v.since), '[]')::text FROM "
+                                         "number_wallet.numbers_needing_intervention v"};
 inline const Statement kSummary = {
     "summary",
     "SELECT jsonb_build_object("

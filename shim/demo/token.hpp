@@ -8,11 +8,11 @@
 namespace nw::demo {
 
 struct TokenRequest {
-    std::string subject;      // user uuid; empty for a service token
-    bool service = false;     // role service_role, no sub/aud (Supabase's service key)
+    std::string subject;   // user uuid; empty for a service token
+    bool service = false;  // role service_role, no sub/aud (Supabase's service key)
     bool anonymous = false;
     std::int64_t ttl_seconds = 3600;
-    std::string issuer;       // "<SUPABASE_URL>/auth/v1" when set
+    std::string issuer;  // "<SUPABASE_URL>/auth/v1" when set
 };
 
 std::string MintHs256(const std::string &secret, const TokenRequest &request);

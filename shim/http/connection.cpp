@@ -47,7 +47,7 @@ void IpAndPort(const sockaddr_storage &addr, socklen_t len, std::string &ip, int
 // One stream for the whole connection (0.11.4 made one per request and lost
 // what it had read ahead). Each request gets a byte budget and a read deadline.
 class ConnectionStream final : public httplib::Stream {
-  public:
+public:
     ConnectionStream(int sock, std::chrono::milliseconds read_timeout, std::chrono::milliseconds write_timeout)
         : sock_(sock), read_timeout_(read_timeout), write_timeout_(write_timeout), buffer_(16 * 1024)
     {
@@ -114,7 +114,7 @@ class ConnectionStream final : public httplib::Stream {
     }
     socket_t socket() const override { return sock_; }
 
-  private:
+private:
     std::chrono::milliseconds ReadWait() const
     {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(read_deadline_ - Clock::now());
@@ -215,8 +215,8 @@ bool ShimServer::process_and_close_socket(socket_t sock)
 {
     using std::chrono::milliseconds;
     using std::chrono::seconds;
-    const auto read_timeout = std::chrono::duration_cast<milliseconds>(seconds(read_timeout_sec_)) +
-                              milliseconds(read_timeout_usec_ / 1000);
+    const auto read_timeout =
+        std::chrono::duration_cast<milliseconds>(seconds(read_timeout_sec_)) + milliseconds(read_timeout_usec_ / 1000);
     const auto write_timeout = std::chrono::duration_cast<milliseconds>(seconds(write_timeout_sec_)) +
                                milliseconds(write_timeout_usec_ / 1000);
     ConnectionStream stream(sock, read_timeout, write_timeout);
@@ -227,7 +227,8 @@ bool ShimServer::process_and_close_socket(socket_t sock)
     // and the shim's decision to close.
     for (std::size_t count = keep_alive_max_count_; count > 0; --count) {
         if (!stream.HasBuffered() &&
-            !NextRequestArrives(sock, svr_sock_, std::chrono::duration_cast<milliseconds>(seconds(keep_alive_timeout_sec_))))
+            !NextRequestArrives(sock, svr_sock_,
+                                std::chrono::duration_cast<milliseconds>(seconds(keep_alive_timeout_sec_))))
             break;
         state = ConnectionState{};
         stream.StartRequest(limits_.request_bytes, limits_.request_read_time);

@@ -57,11 +57,11 @@ struct ConnectionLimits {
 };
 
 class ShimServer : public httplib::Server {
-  public:
+public:
     ShimServer() = default;
     explicit ShimServer(const ConnectionLimits &limits) : limits_(limits) {}
 
-  private:
+private:
     bool process_and_close_socket(socket_t sock) override;
 
     ConnectionLimits limits_;

@@ -20,14 +20,14 @@ using SteadyClock = std::chrono::steady_clock;
 // Holds at most `max_keys` keys: windows that ended are swept once per
 // window, and when it is full the oldest windows make room.
 class WindowLimiter {
-  public:
+public:
     WindowLimiter(std::chrono::seconds window, std::size_t max_keys);
 
     // Counts one event of `key` at `now`; false when it is over `limit`.
     bool Allow(const std::string &key, int limit, SteadyClock::time_point now);
     std::size_t Size() const;
 
-  private:
+private:
     struct Window {
         SteadyClock::time_point start;
         int count = 0;
@@ -45,14 +45,14 @@ class WindowLimiter {
 // Search answers by query, each kept for `ttl`; at most `max_entries`, swept
 // like WindowLimiter.
 class SearchCache {
-  public:
+public:
     SearchCache(std::chrono::seconds ttl, std::size_t max_entries);
 
     std::optional<nlohmann::json> Find(const std::string &key, SteadyClock::time_point now);
     void Put(const std::string &key, nlohmann::json value, SteadyClock::time_point now);
     std::size_t Size() const;
 
-  private:
+private:
     struct Entry {
         SteadyClock::time_point stored;
         nlohmann::json value;

@@ -13,10 +13,16 @@
 namespace nw::http {
 namespace {
 
-bool IsPublic(const httplib::Request &req) { return req.path == "/api/health"; }
+bool IsPublic(const httplib::Request &req)
+{
+    return req.path == "/api/health";
+}
 
 // Only POST carries a body here (PUT and PATCH are refused with 405).
-bool HasBodyMethod(const std::string &method) { return method == "POST"; }
+bool HasBodyMethod(const std::string &method)
+{
+    return method == "POST";
+}
 
 // Whatever body the client sent is left unread; DecideConnection (the
 // post-routing step) then ends the connection, so those bytes are never
@@ -60,7 +66,7 @@ bool IpLimited(App &app, const httplib::Request &req)
 // Verified tokens, remembered until they stop being acceptable (exp + leeway),
 // so a busy client does not pay a signature check per request.
 class PrincipalCache {
-  public:
+public:
     std::optional<auth::Principal> Find(const std::string &header)
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -81,7 +87,7 @@ class PrincipalCache {
         entries_[header] = principal;
     }
 
-  private:
+private:
     std::mutex mutex_;
     std::map<std::string, auth::Principal> entries_;
 };
@@ -183,8 +189,9 @@ bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res)
     // Content-Length, so chunked or compressed bodies are refused unread.
     if (req.has_header("Transfer-Encoding") ||
         (req.has_header("Content-Encoding") && req.get_header_value("Content-Encoding") != "identity")) {
-        Refuse(res, Error(413, "PAYLOAD_TOO_LARGE",
-                          "chunked or compressed request bodies are not accepted; send at most 64 KiB with Content-Length"));
+        Refuse(res,
+               Error(413, "PAYLOAD_TOO_LARGE",
+                     "chunked or compressed request bodies are not accepted; send at most 64 KiB with Content-Length"));
         return true;
     }
     if (req.has_header("Content-Length")) {

@@ -1,7 +1,6 @@
 // See routes.hpp. Per route: 400 (input), 403 (who), then the operation.
 #include "http/routes.hpp"
 
-
 #include "db/statements.hpp"
 #include "http/reply.hpp"
 #include "http/request_checks.hpp"
@@ -24,7 +23,10 @@ void Send(httplib::Response &res, const Reply &reply)
     SendJson(res, reply.status, reply.body);
 }
 
-const auth::Principal &Who() { return *Current().principal; }
+const auth::Principal &Who()
+{
+    return *Current().principal;
+}
 
 // A user route: service tokens act for no user here.
 std::optional<Reply> RequireUser()
@@ -104,7 +106,8 @@ constexpr int kSearchesPerMinute = 30;
 // Searches are per-user limited and cached briefly (the provider's answer barely changes).
 Reply Available(App &app, const httplib::Request &req)
 {
-    const std::string country = req.has_param("country") ? req.get_param_value("country") : app.config.number_countries[0];
+    const std::string country =
+        req.has_param("country") ? req.get_param_value("country") : app.config.number_countries[0];
     const auto &allowed = app.config.number_countries;
     if (std::find(allowed.begin(), allowed.end(), country) == allowed.end())
         return Error(400, "UNSUPPORTED_NUMBER", "numbers of this country are not sold here");
@@ -129,7 +132,8 @@ Reply Available(App &app, const httplib::Request &req)
         return Error(403, "FORBIDDEN", "searching is for signed-in users");
 
     const auto now = std::chrono::steady_clock::now();
-    const std::string key = country + "|" + area.value_or("") + "|" + contains.value_or("") + "|" + std::to_string(limit);
+    const std::string key =
+        country + "|" + area.value_or("") + "|" + contains.value_or("") + "|" + std::to_string(limit);
     if (!app.search_limits.Allow(Who().user_id, kSearchesPerMinute, now)) {
         Reply r = Error(429, "RATE_LIMITED", "too many searches; wait a minute");
         r.headers.emplace_back("Retry-After", "60");
@@ -141,19 +145,20 @@ Reply Available(App &app, const httplib::Request &req)
         return r;
     }
     const auto found = app.provider->Search(country, area, contains, limit);
-    if (!found.isOk())
+    if (!found.IsOk())
         return Error(502, "PROVIDER_ERROR", "the provider could not search numbers right now");
     json numbers = json::array();
     for (const auto &n : found.value()) {
-        numbers.push_back({{"phoneNumber", n.phoneNumber},
-                           {"friendlyName", n.friendlyName},
-                           {"locality", n.locality},
-                           {"region", n.region},
-                           {"isoCountry", n.isoCountry},
-                           {"capabilities", {{"voice", n.capabilities.voice}, {"sms", n.capabilities.sms},
-                                             {"mms", n.capabilities.mms}}},
-                           {"monthlyCost", app.config.number_monthly_price},
-                           {"currency", app.config.number_price_currency}});
+        numbers.push_back(
+            {{"phoneNumber", n.phoneNumber},
+             {"friendlyName", n.friendlyName},
+             {"locality", n.locality},
+             {"region", n.region},
+             {"isoCountry", n.isoCountry},
+             {"capabilities",
+              {{"voice", n.capabilities.voice}, {"sms", n.capabilities.sms}, {"mms", n.capabilities.mms}}},
+             {"monthlyCost", app.config.number_monthly_price},
+             {"currency", app.config.number_price_currency}});
     }
     app.search_cache.Put(key, numbers, now);
     Reply r;
@@ -181,7 +186,8 @@ Reply PurchaseRoute(App &app, const httplib::Request &req)
         return Error(400, "INVALID_REQUEST", "displayName must be at most 64 characters");
     Cents expected_cents = 0;
     if (expected && ParseAmount(*expected, false, &expected_cents).refused)
-        return Error(400, "INVALID_REQUEST", "expectedMonthlyCost must be a positive decimal with at most two decimals");
+        return Error(400, "INVALID_REQUEST",
+                     "expectedMonthlyCost must be a positive decimal with at most two decimals");
     std::string key;
     if (auto bad = IdempotencyKey(req, &key))
         return *bad;
@@ -198,8 +204,9 @@ Reply PurchaseRoute(App &app, const httplib::Request &req)
     if (Who().anonymous)
         return Error(403, "FORBIDDEN", "anonymous users cannot buy numbers; sign in first");
     if (expected && expected_cents != app.config.number_monthly_price_cents)
-        return Error(409, "PRICE_CHANGED", "the monthly price is now " + app.config.number_monthly_price,
-                     {{"monthlyCost", app.config.number_monthly_price}, {"currency", app.config.number_price_currency}});
+        return Error(
+            409, "PRICE_CHANGED", "the monthly price is now " + app.config.number_monthly_price,
+            {{"monthlyCost", app.config.number_monthly_price}, {"currency", app.config.number_price_currency}});
     return saga::Purchase(app, {Who().user_id, *phone, display_name, key});
 }
 
@@ -244,16 +251,16 @@ Reply ListNumbers(App &app, const httplib::Request &req)
         return Error(400, "INVALID_REQUEST", "all must be true or false");
     if (auto forbidden = RequireUser())
         return *forbidden;
-    const db::Result r =
-        app.pool->Exec(db::sql::kListNumbers, {Who().user_id, all, before, std::to_string(limit + 1)});
+    const db::Result r = app.pool->Exec(db::sql::kListNumbers, {Who().user_id, all, before, std::to_string(limit + 1)});
     if (!r.ok)
         return FromDbError(r.error);
     json numbers = json::array();
     for (std::size_t i = 0; i < r.rows.size() && static_cast<int>(i) < limit; ++i)
         numbers.push_back(NumberJson(r.rows[i]));
     Reply reply;
-    reply.body = {{"numbers", numbers},
-                  {"next", static_cast<int>(r.rows.size()) > limit ? json(*r.rows[limit - 1][db::sql::kId]) : json(nullptr)}};
+    reply.body = {
+        {"numbers", numbers},
+        {"next", static_cast<int>(r.rows.size()) > limit ? json(*r.rows[limit - 1][db::sql::kId]) : json(nullptr)}};
     return reply;
 }
 
@@ -265,8 +272,9 @@ Reply GetWallet(App &app)
     if (!r.ok)
         return FromDbError(r.error);
     Reply reply;
-    reply.body = {{"wallet", {{"balanceUsd", r.rows.empty() ? "0.00" : r.Text(0, 0)},
-                              {"balanceInr", r.rows.empty() ? "0.00" : r.Text(0, 1)}}}};
+    reply.body = {{"wallet",
+                   {{"balanceUsd", r.rows.empty() ? "0.00" : r.Text(0, 0)},
+                    {"balanceInr", r.rows.empty() ? "0.00" : r.Text(0, 1)}}}};
     return reply;
 }
 
@@ -300,8 +308,9 @@ Reply ListTransactions(App &app, const httplib::Request &req)
                          {"createdAt", *row[8]}});
     }
     Reply reply;
-    reply.body = {{"transactions", items},
-                  {"next", static_cast<int>(r.rows.size()) > limit ? json(std::stoll(*r.rows[limit - 1][0])) : json(nullptr)}};
+    reply.body = {
+        {"transactions", items},
+        {"next", static_cast<int>(r.rows.size()) > limit ? json(std::stoll(*r.rows[limit - 1][0])) : json(nullptr)}};
     return reply;
 }
 
@@ -385,10 +394,9 @@ Reply AdminJson(App &app, const db::Statement &statement, const char *field)
 
 const char *RouteTemplate(const std::string &path)
 {
-    static const char *const kFixed[] = {"/api/health",      "/api/numbers/available",  "/api/numbers/purchase",
-                                         "/api/numbers",     "/api/wallet",             "/api/transactions",
-                                         "/api/wallet/topup", "/api/admin/interventions", "/api/admin/summary",
-                                         "/metrics"};
+    static const char *const kFixed[] = {
+        "/api/health",       "/api/numbers/available", "/api/numbers/purchase",    "/api/numbers",       "/api/wallet",
+        "/api/transactions", "/api/wallet/topup",      "/api/admin/interventions", "/api/admin/summary", "/metrics"};
     for (const char *fixed : kFixed)
         if (path == fixed)
             return fixed;

@@ -85,12 +85,16 @@ void ConfigureServer(App &app, httplib::Server &server)
         const RequestState &state = Current();
         const auto ms = checked ? std::chrono::duration_cast<std::chrono::microseconds>(
                                       std::chrono::steady_clock::now() - state.started)
-                                          .count() / 1000.0
+                                          .count() /
+                                      1000.0
                                 : 0.0;
-        app.metrics.Inc("nw_http_requests_total", metrics::HttpRequestLabels(req.method, RouteTemplate(req.path), res.status));
+        app.metrics.Inc("nw_http_requests_total",
+                        metrics::HttpRequestLabels(req.method, RouteTemplate(req.path), res.status));
         log::Info("request", {{"requestId", checked ? state.request_id : std::string()},
-                              {"method", req.method}, {"path", req.path},
-                              {"status", res.status}, {"ms", ms}});
+                              {"method", req.method},
+                              {"path", req.path},
+                              {"status", res.status},
+                              {"ms", ms}});
     });
     RegisterRoutes(app, server);
 }

@@ -31,8 +31,8 @@ const char *MethodLabel(const std::string &method)
 
 std::string StatusLabel(int status)
 {
-    static const int kKnown[] = {100, 200, 201, 202, 204, 400, 401, 402, 403, 404, 405, 409, 411,
-                                 413, 414, 415, 416, 422, 429, 500, 502, 503, 504};
+    static const int kKnown[] = {100, 200, 201, 202, 204, 400, 401, 402, 403, 404, 405, 409,
+                                 411, 413, 414, 415, 416, 422, 429, 500, 502, 503, 504};
     for (int known : kKnown)
         if (status == known)
             return std::to_string(status);

@@ -22,7 +22,7 @@ namespace nw::provider {
 using twilio::Deadline;
 
 class Provider {
-  public:
+public:
     virtual ~Provider() = default;
     // "twilio" or "simulator": the number_wallet.provider of the rows it owns.
     virtual const char *Name() const = 0;

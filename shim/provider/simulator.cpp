@@ -34,7 +34,7 @@ twilio::Error DbError(const db::Result &r)
 }
 
 class Simulator final : public Provider {
-  public:
+public:
     explicit Simulator(db::Pool &pool) : pool_(pool) {}
     const char *Name() const override { return "simulator"; }
 
@@ -61,12 +61,15 @@ class Simulator final : public Provider {
             return DbError(held);
         std::vector<twilio::AvailableNumber> out;
         for (const auto &phone : candidates) {
-            const bool taken = std::any_of(held.rows.begin(), held.rows.end(),
-                                           [&](const auto &row) { return row[0] == phone; });
+            const bool taken =
+                std::any_of(held.rows.begin(), held.rows.end(), [&](const auto &row) { return row[0] == phone; });
             if (taken)
                 continue;
-            out.push_back({phone, "(" + area + ") 555-" + phone.substr(phone.size() - 4),
-                           country == "CA" ? "Vancouver" : "San Francisco", country == "CA" ? "BC" : "CA", country,
+            out.push_back({phone,
+                           "(" + area + ") 555-" + phone.substr(phone.size() - 4),
+                           country == "CA" ? "Vancouver" : "San Francisco",
+                           country == "CA" ? "BC" : "CA",
+                           country,
                            {true, true, true}});
             if (static_cast<int>(out.size()) >= limit)
                 break;
@@ -113,7 +116,7 @@ class Simulator final : public Provider {
     twilio::Result<twilio::ReleaseOutcome> Release(const std::string &sid, Deadline) override
     {
         const auto owned = ListOwned(std::nullopt);
-        if (!owned.isOk())
+        if (!owned.IsOk())
             return owned.error();
         for (const auto &number : owned.value())
             if (number.sid == sid)
@@ -121,7 +124,7 @@ class Simulator final : public Provider {
         return twilio::ReleaseOutcome::NotFound;
     }
 
-  private:
+private:
     db::Pool &pool_;
 };
 
@@ -136,6 +139,9 @@ std::string SimulatorSid(const std::string &number_id)
     return sid;
 }
 
-std::unique_ptr<Provider> MakeSimulator(db::Pool &pool) { return std::make_unique<Simulator>(pool); }
+std::unique_ptr<Provider> MakeSimulator(db::Pool &pool)
+{
+    return std::make_unique<Simulator>(pool);
+}
 
 }  // namespace nw::provider

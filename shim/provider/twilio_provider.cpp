@@ -10,7 +10,7 @@ std::unique_ptr<Provider> MakeSimulator(db::Pool &pool);
 namespace {
 
 class TwilioProvider final : public Provider {
-  public:
+public:
     explicit TwilioProvider(twilio::Config config) : client_(std::move(config)) {}
     const char *Name() const override { return "twilio"; }
 
@@ -28,18 +28,18 @@ class TwilioProvider final : public Provider {
     twilio::Result<std::optional<twilio::OwnedNumber>> FindOwned(const std::string &phone_number,
                                                                  Deadline deadline) override
     {
-        return client_.findOwned(phone_number, deadline);
+        return client_.FindOwned(phone_number, deadline);
     }
     twilio::Result<std::vector<twilio::OwnedNumber>> ListOwned(Deadline deadline) override
     {
-        return client_.listOwned(deadline);
+        return client_.ListOwned(deadline);
     }
     twilio::Result<twilio::ReleaseOutcome> Release(const std::string &sid, Deadline deadline) override
     {
         return client_.release(sid, deadline);
     }
 
-  private:
+private:
     twilio::Client client_;
 };
 

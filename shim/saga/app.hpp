@@ -21,7 +21,7 @@ struct App {
     metrics::Metrics metrics;
     // State the HTTP layer keeps between requests (bounded, expiring).
     http::WindowLimiter search_limits{std::chrono::seconds(60), 100000};  // 30 searches a minute per user
-    http::SearchCache search_cache{std::chrono::seconds(30), 1000};      // answers kept 30 s
+    http::SearchCache search_cache{std::chrono::seconds(30), 1000};       // answers kept 30 s
     http::WindowLimiter ip_limits{std::chrono::seconds(60), 100000};      // IP_RATE_LIMIT_PER_MINUTE
 };
 

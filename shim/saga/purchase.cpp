@@ -146,7 +146,7 @@ http::Reply Settle(App &app, const std::string &id, const twilio::Bought &bought
         if (held.ok && held.rows.empty()) {
             const auto deleted = app.provider->Release(bought.sid, std::nullopt);
             log::Warn("bought a number whose purchase had failed; deleted it at the provider",
-                      {{"numberId", id}, {"sid", bought.sid}, {"deleted", deleted.isOk()}});
+                      {{"numberId", id}, {"sid", bought.sid}, {"deleted", deleted.IsOk()}});
         }
     }
     return AnswerForRow(app, *row);
@@ -159,7 +159,7 @@ Ownership AskProvider(App &app, const std::string &id, const std::string &phone,
                       twilio::OwnedNumber *found)
 {
     const auto owned = app.provider->FindOwned(phone, deadline);
-    if (!owned.isOk())
+    if (!owned.IsOk())
         return Ownership::kCannotTell;
     if (!owned.value())
         return Ownership::kNotOurs;
@@ -210,14 +210,15 @@ http::Reply Purchase(App &app, const PurchaseRequest &req)
         return FailAndRefuse(app, id, ReasonFor(*refused));
     }
     if (const auto *limited = std::get_if<twilio::RateLimited>(&outcome)) {
-        log::Warn("the provider still rate-limited a purchase", {{"numberId", id},
-                                                                 {"providerMessage", ForLog(app, limited->message)}});
+        log::Warn("the provider still rate-limited a purchase",
+                  {{"numberId", id}, {"providerMessage", ForLog(app, limited->message)}});
         return FailAndRefuse(app, id, "UNAVAILABLE (Twilio 429)");
     }
 
     // Unknown: a timeout, a reset, a 5xx or an unreadable 2xx. Look, never re-buy.
     const auto &unknown = std::get<twilio::Unknown>(outcome);
-    log::Warn("purchase outcome unknown; asking the provider", {{"numberId", id}, {"reason", ForLog(app, unknown.reason)}});
+    log::Warn("purchase outcome unknown; asking the provider",
+              {{"numberId", id}, {"reason", ForLog(app, unknown.reason)}});
     const twilio::Deadline lookup_deadline = started + std::chrono::seconds(58);
     twilio::OwnedNumber found;
     Ownership ownership = AskProvider(app, id, req.phone_number, lookup_deadline, &found);

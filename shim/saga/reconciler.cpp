@@ -23,9 +23,9 @@ using db::sql::NumberColumn;
 
 void SettlePending(App &app, ReconcileReport *report)
 {
-    const db::Result stale = app.pool->Exec(
-        db::sql::kStalePending,
-        {std::string(app.provider->Name()), std::to_string(app.config.reconcile_pending_after_seconds)});
+    const db::Result stale =
+        app.pool->Exec(db::sql::kStalePending,
+                       {std::string(app.provider->Name()), std::to_string(app.config.reconcile_pending_after_seconds)});
     if (!stale.ok) {
         report->still_pending = 1;
         return;
@@ -34,7 +34,7 @@ void SettlePending(App &app, ReconcileReport *report)
         const std::string id = row[NumberColumn::kId].value_or("");
         const std::string phone = row[NumberColumn::kPhone].value_or("");
         const auto owned = app.provider->FindOwned(phone, std::nullopt);
-        if (!owned.isOk()) {
+        if (!owned.IsOk()) {
             ++report->still_pending;
             continue;
         }
@@ -48,10 +48,10 @@ void SettlePending(App &app, ReconcileReport *report)
             r.ok ? ++report->failed : ++report->still_pending;
         } else {
             // Ours, but tagged for another row: a human decides.
-            app.pool->Exec(db::sql::kRecordDiscrepancy,
-                           {std::string("unknown_at_provider"), phone, owned.value()->sid, id,
-                            std::string("pending purchase; the provider's number is tagged ") +
-                                owned.value()->friendlyName});
+            app.pool->Exec(
+                db::sql::kRecordDiscrepancy,
+                {std::string("unknown_at_provider"), phone, owned.value()->sid, id,
+                 std::string("pending purchase; the provider's number is tagged ") + owned.value()->friendlyName});
             ++report->still_pending;
             ++report->discrepancies;
         }
@@ -109,7 +109,7 @@ void Sweep(App &app, ReconcileReport *report)
         return;
     }
     const auto inventory = app.provider->ListOwned(std::nullopt);
-    if (!inventory.isOk()) {
+    if (!inventory.IsOk()) {
         log::Warn("inventory sweep skipped", {{"error", inventory.error().message}});
         return;
     }
@@ -134,10 +134,9 @@ void Sweep(App &app, ReconcileReport *report)
         if (status == "failed" || (status == "released" && row.Text(0, NumberColumn::kProviderReleased) == "t")) {
             // A buy that landed after we gave up, or a deletion that did not stick.
             const db::Result held = app.pool->Exec(db::sql::kSidHeld, {number.sid});
-            if (held.ok && held.rows.empty() && app.provider->Release(number.sid, std::nullopt).isOk())
+            if (held.ok && held.rows.empty() && app.provider->Release(number.sid, std::nullopt).IsOk())
                 ++report->swept_deleted;
-        } else if ((status == "active" || status == "released") &&
-                   row.Text(0, NumberColumn::kSid) != number.sid) {
+        } else if ((status == "active" || status == "released") && row.Text(0, NumberColumn::kSid) != number.sid) {
             app.pool->Exec(db::sql::kRecordDiscrepancy,
                            {std::string("unknown_at_provider"), number.phoneNumber, number.sid, number.friendlyName,
                             std::string("the provider's number is tagged with a row that records another sid")});
@@ -157,7 +156,8 @@ void Sweep(App &app, ReconcileReport *report)
             continue;  // became active during the listing: the next sweep judges it
         app.pool->Exec(db::sql::kRecordDiscrepancy,
                        {std::string("missing_at_provider"), row[NumberColumn::kPhone], row[NumberColumn::kSid],
-                        row[NumberColumn::kId], std::string("an active number the provider no longer has; renewals stop")});
+                        row[NumberColumn::kId],
+                        std::string("an active number the provider no longer has; renewals stop")});
         ++report->discrepancies;
     }
 }
@@ -168,7 +168,8 @@ ReconcileReport Reconcile(App &app, bool wait_for_lock, bool sweep)
 {
     ReconcileReport report;
     db::Connection lock_connection(app.pool->conninfo(), app.pool->provider());
-    const db::Result lock = lock_connection.Exec(wait_for_lock ? db::sql::kAdvisoryLock : db::sql::kAdvisoryTryLock, {});
+    const db::Result lock =
+        lock_connection.Exec(wait_for_lock ? db::sql::kAdvisoryLock : db::sql::kAdvisoryTryLock, {});
     if (!lock.ok || (!wait_for_lock && lock.Text(0, 0) != "t"))
         return report;
     report.ran = true;
@@ -179,11 +180,16 @@ ReconcileReport Reconcile(App &app, bool wait_for_lock, bool sweep)
         Sweep(app, &report);
     lock_connection.Exec(db::sql::kAdvisoryUnlock, {});
     app.metrics.Inc("nw_reconcile_passes_total", report.Clean() ? "result=\"clean\"" : "result=\"left_work\"");
-    log::Info("reconcile pass", {{"confirmed", report.confirmed}, {"failed", report.failed},
-                                 {"stillPending", report.still_pending}, {"deleted", report.deleted},
-                                 {"deletionsLeft", report.deletions_left}, {"renewed", report.renewed},
-                                 {"unpaid", report.unpaid}, {"releasedUnpaid", report.released_unpaid},
-                                 {"sweptDeleted", report.swept_deleted}, {"discrepancies", report.discrepancies},
+    log::Info("reconcile pass", {{"confirmed", report.confirmed},
+                                 {"failed", report.failed},
+                                 {"stillPending", report.still_pending},
+                                 {"deleted", report.deleted},
+                                 {"deletionsLeft", report.deletions_left},
+                                 {"renewed", report.renewed},
+                                 {"unpaid", report.unpaid},
+                                 {"releasedUnpaid", report.released_unpaid},
+                                 {"sweptDeleted", report.swept_deleted},
+                                 {"discrepancies", report.discrepancies},
                                  {"swept", report.swept}});
     return report;
 }

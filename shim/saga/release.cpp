@@ -11,15 +11,15 @@ bool FinishProviderDeletion(App &app, const std::string &number_id, const std::s
                             const std::string &phone_number)
 {
     const auto released = app.provider->Release(sid, std::nullopt);
-    if (!released.isOk()) {
-        log::Warn("provider deletion failed; will retry", {{"numberId", number_id}, {"sid", sid},
-                                                            {"error", released.error().message}});
+    if (!released.IsOk()) {
+        log::Warn("provider deletion failed; will retry",
+                  {{"numberId", number_id}, {"sid", sid}, {"error", released.error().message}});
         return false;
     }
     if (released.value() == twilio::ReleaseOutcome::NotFound) {
         // A 404 is believed only when a look-up agrees the number is not ours.
         const auto owned = app.provider->FindOwned(phone_number, std::nullopt);
-        if (!owned.isOk() || (owned.value() && owned.value()->sid == sid))
+        if (!owned.IsOk() || (owned.value() && owned.value()->sid == sid))
             return false;
     }
     const db::Result marked = app.pool->Exec(db::sql::kMarkReleased, {number_id});
@@ -53,12 +53,13 @@ http::Reply Release(App &app, const std::string &user_id, const std::string &num
                 FinishProviderDeletion(app, number_id, now.Text(0, db::sql::kSid), now.Text(0, db::sql::kPhone));
     }
     http::Reply reply;
-    reply.body = {{"success", true},
-                  {"message", "Phone number released successfully"},
-                  {"refund", {{"issued", refund.at("issued")}, {"amount", refund.at("amount")},
-                              {"currency", refund.at("currency")}}},
-                  {"providerReleased", provider_released},
-                  {"replayed", result.at("replayed")}};
+    reply.body = {
+        {"success", true},
+        {"message", "Phone number released successfully"},
+        {"refund",
+         {{"issued", refund.at("issued")}, {"amount", refund.at("amount")}, {"currency", refund.at("currency")}}},
+        {"providerReleased", provider_released},
+        {"replayed", result.at("replayed")}};
     return reply;
 }
 

@@ -16,6 +16,6 @@ namespace nw::twilio {
 //   5xx, 1xx, 3xx                            → Unknown
 //   timeout / connection lost / other        → Unknown
 //   request never sent (resolve/connect/TLS) → Refused with httpStatus 0
-BuyOutcome classifyBuyResponse(const HttpResponse& response, std::string_view requestedNumber);
+BuyOutcome ClassifyBuyResponse(const HttpResponse &response, std::string_view requestedNumber);
 
 }  // namespace nw::twilio

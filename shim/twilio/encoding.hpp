@@ -10,25 +10,25 @@
 namespace nw::twilio {
 
 // "PN" + 32 hex digits (an IncomingPhoneNumber sid).
-bool isValidNumberSid(std::string_view sid);
+bool IsValidNumberSid(std::string_view sid);
 // "AC" + 32 hex digits.
-bool isValidAccountSid(std::string_view sid);
+bool IsValidAccountSid(std::string_view sid);
 // "SK" + 32 hex digits (an API key sid).
-bool isValidApiKeySid(std::string_view sid);
+bool IsValidApiKeySid(std::string_view sid);
 // "+", 8 to 15 digits, no leading 0.
-bool isValidE164(std::string_view number);
+bool IsValidE164(std::string_view number);
 // Two upper-case ASCII letters (ISO 3166-1 alpha-2).
-bool isValidCountry(std::string_view country);
+bool IsValidCountry(std::string_view country);
 // Three digits, not starting with 0 or 1 (a North American area code).
-bool isValidAreaCode(std::string_view areaCode);
+bool IsValidAreaCode(std::string_view areaCode);
 // Twilio's Contains pattern: 2..16 of [0-9A-Za-z*%+$].
-bool isValidContains(std::string_view pattern);
+bool IsValidContains(std::string_view pattern);
 
 // RFC 3986 percent-encoding of everything but unreserved characters, so "+"
 // becomes "%2B" and " " becomes "%20" (valid in both query strings and form bodies).
-std::string percentEncode(std::string_view value);
+std::string PercentEncode(std::string_view value);
 
 // application/x-www-form-urlencoded body / query string: k1=v1&k2=v2, both sides encoded.
-std::string formEncode(const std::vector<std::pair<std::string, std::string>>& fields);
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>> &fields);
 
 }  // namespace nw::twilio

@@ -18,27 +18,27 @@ constexpr int kNumberNotAvailable = 21422;
 }  // namespace code
 
 struct TwilioError {
-  int httpStatus = 0;
-  int twilioCode = 0;      // 0 when the body had no usable "code"
-  std::string message;     // Twilio's own text, sanitised and bounded; may be empty
-  std::string moreInfo;
+    int httpStatus = 0;
+    int twilioCode = 0;   // 0 when the body had no usable "code"
+    std::string message;  // Twilio's own text, sanitised and bounded; may be empty
+    std::string moreInfo;
 };
 
 // Parses an error response. Never fails: an unreadable body gives code 0 and an
 // empty message. Twilio's text is stripped of control characters and cut short.
-TwilioError parseTwilioError(int httpStatus, std::string_view body);
+TwilioError ParseTwilioError(int httpStatus, std::string_view body);
 
 // Our wording for a known code ("phone number not available"), or "" if unknown.
-std::string_view meaningOf(int twilioCode);
+std::string_view MeaningOf(int twilioCode);
 
 // "HTTP 400, Twilio error 21422 (phone number not available): <twilio text>".
-std::string formatTwilioError(const TwilioError& error);
+std::string FormatTwilioError(const TwilioError &error);
 
 // Keeps printable ASCII only and at most maxLen characters: text from the network
 // goes into our logs and error bodies.
-std::string sanitizeText(std::string_view text, std::size_t maxLen = 300);
+std::string SanitizeText(std::string_view text, std::size_t maxLen = 300);
 
 // An Error of kind HttpStatus built from a response.
-Error httpError(std::string_view what, int httpStatus, std::string_view body);
+Error HttpError(std::string_view what, int httpStatus, std::string_view body);
 
 }  // namespace nw::twilio

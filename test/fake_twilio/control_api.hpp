@@ -8,6 +8,6 @@
 
 namespace fake_twilio {
 
-void registerControlRoutes(httplib::Server& server, State& state);
+void RegisterControlRoutes(httplib::Server &server, State &state);
 
 }  // namespace fake_twilio

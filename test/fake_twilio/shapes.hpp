@@ -10,14 +10,14 @@
 namespace fake_twilio {
 
 // {code, message, more_info, status}
-nlohmann::json errorBody(int httpStatus, int code, const std::string& message);
+nlohmann::json ErrorBody(int httpStatus, int code, const std::string &message);
 // One IncomingPhoneNumber resource.
-nlohmann::json ownedJson(const Owned& o, const std::string& accountSid);
+nlohmann::json OwnedJson(const Owned &o, const std::string &accountSid);
 // One AvailablePhoneNumbers entry (latitude/longitude as strings, as in Twilio's example).
-nlohmann::json availableJson(const Listing& l);
+nlohmann::json AvailableJson(const Listing &l);
 // Capabilities, with "SMS"/"MMS" or "sms"/"mms" keys.
-nlohmann::json capabilitiesJson(bool upperCaseKeys);
+nlohmann::json CapabilitiesJson(bool upperCaseKeys);
 // The message Twilio gives for an error code we emit.
-std::string messageFor(int code);
+std::string MessageFor(int code);
 
 }  // namespace fake_twilio

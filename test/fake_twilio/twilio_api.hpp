@@ -7,9 +7,9 @@
 
 namespace fake_twilio {
 
-void registerTwilioRoutes(httplib::Server& server, State& state);
+void RegisterTwilioRoutes(httplib::Server &server, State &state);
 
 // Writes a Twilio JSON error.
-void sendError(httplib::Response& res, int httpStatus, int code, const std::string& message = "");
+void SendError(httplib::Response &res, int httpStatus, int code, const std::string &message = "");
 
 }  // namespace fake_twilio

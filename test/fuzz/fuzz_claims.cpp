@@ -13,10 +13,12 @@
 
 using fuzz::Fail;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     const std::string_view in = fuzz::AsView(data, size);
     const std::string sub = nw::ClaimedSubject(in);
-    if (!sub.empty() && !nw::IsUuid(sub)) Fail("ClaimedSubject returned a non-canonical uuid", in);
+    if (!sub.empty() && !nw::IsUuid(sub))
+        Fail("ClaimedSubject returned a non-canonical uuid", in);
 
     std::string expected;
     if (!in.empty() && in.size() <= 65536) {
@@ -26,11 +28,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (it != j.end() && it->is_string()) {
                 std::string s = it->get<std::string>();
                 for (char &c : s)
-                    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-                if (nw::IsUuid(s)) expected = s;
+                    if (c >= 'A' && c <= 'Z')
+                        c = static_cast<char>(c - 'A' + 'a');
+                if (nw::IsUuid(s))
+                    expected = s;
             }
         }
     }
-    if (sub != expected) Fail("ClaimedSubject disagrees with the reference reading", in);
+    if (sub != expected)
+        Fail("ClaimedSubject disagrees with the reference reading", in);
     return 0;
 }

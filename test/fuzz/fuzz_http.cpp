@@ -39,8 +39,9 @@ void Write(const char *level, const std::string &message, const nlohmann::json &
 {
     nlohmann::json line = {{"level", level}, {"msg", message}};
     if (fields.is_object())
-        for (auto it = fields.begin(); it != fields.end(); ++it) line[it.key()] = it.value();
-    (void)line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        for (auto it = fields.begin(); it != fields.end(); ++it)
+            line[it.key()] = it.value();
+    (void) line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 }  // namespace nw::log
 
@@ -50,7 +51,7 @@ using fuzz::Fail;
 using nlohmann::json;
 
 class FakeProvider final : public nw::provider::Provider {
-  public:
+public:
     const char *Name() const override { return "simulator"; }
     nw::twilio::Result<std::vector<nw::twilio::AvailableNumber>> Search(const std::string &country,
                                                                         const std::optional<std::string> &,
@@ -62,7 +63,8 @@ class FakeProvider final : public nw::provider::Provider {
         n.phoneNumber = "+14155550100";
         n.friendlyName = "(415) 555-0100";
         n.isoCountry = country;
-        for (int i = 0; i < limit && i < 2; ++i) out.push_back(n);
+        for (int i = 0; i < limit && i < 2; ++i)
+            out.push_back(n);
         return out;
     }
     nw::twilio::BuyOutcome Buy(const std::string &, const std::string &, nw::twilio::Deadline) override
@@ -103,7 +105,7 @@ const Creds &TheCreds()
         auto *c = new Creds();
         const char *hs = R"({"alg":"HS256","typ":"JWT"})";
         json user = {{"iss", fuzzjwt::kIssuer}, {"sub", fuzzjwt::kUserId}, {"aud", "authenticated"},
-                     {"role", "authenticated"}, {"exp", 4102444800LL}, {"iat", 1700000000}};
+                     {"role", "authenticated"}, {"exp", 4102444800LL},     {"iat", 1700000000}};
         c->user = fuzzjwt::SignHs(fuzzjwt::kSecret, hs, user.dump());
         json anon = user;
         anon["is_anonymous"] = true;
@@ -114,7 +116,8 @@ const Creds &TheCreds()
         json expired = user;
         expired["exp"] = 1000;
         c->expired = fuzzjwt::SignHs(fuzzjwt::kSecret, hs, expired.dump());
-        c->es_user = fuzzjwt::SignAsym(fuzzjwt::TheKeys().ec, R"({"alg":"ES256","typ":"JWT","kid":"ec-1"})", user.dump());
+        c->es_user =
+            fuzzjwt::SignAsym(fuzzjwt::TheKeys().ec, R"({"alg":"ES256","typ":"JWT","kid":"ec-1"})", user.dump());
         return c;
     }();
     return *c;
@@ -153,7 +156,8 @@ struct Harness {
             Fail("a route threw (production answers 500)", req.method + " " + req.target + ": " + what);
         });
         server.set_error_handler([](const httplib::Request &, httplib::Response &res) {
-            if (!res.body.empty()) return;
+            if (!res.body.empty())
+                return;
             nw::http::SendJson(res, res.status, {{"error", "bad request"}, {"code", "INVALID_REQUEST"}});
         });
         nw::http::RegisterRoutes(app, server);
@@ -189,7 +193,8 @@ const Route kRoutes[] = {
 // "<query or path tail>\n<body>".
 std::string Build(std::string_view rest)
 {
-    if (rest.size() < 2) return std::string(rest);
+    if (rest.size() < 2)
+        return std::string(rest);
     const Route &r = kRoutes[static_cast<unsigned char>(rest[0]) % 16];
     const unsigned b = static_cast<unsigned char>(rest[1]);
     rest.remove_prefix(2);
@@ -200,13 +205,19 @@ std::string Build(std::string_view rest)
     const std::string *creds[8] = {&c.user, &c.service, &c.admin, &c.anon, &c.es_user, &c.expired, &c.user, nullptr};
     std::string target = r.path;
     const std::string p = r.path;
-    if (p == "/api/numbers/") target += std::string(tail) + (std::string(r.method) == "DELETE" ? "/release" : "");
-    else if (!tail.empty()) target += "?" + std::string(tail);
+    if (p == "/api/numbers/")
+        target += std::string(tail) + (std::string(r.method) == "DELETE" ? "/release" : "");
+    else if (!tail.empty())
+        target += "?" + std::string(tail);
     std::string req = std::string(r.method) + " " + target + " HTTP/1.1\r\nHost: fuzz\r\n";
-    if (const std::string *cred = creds[b % 8]) req += "Authorization: Bearer " + *cred + "\r\n";
-    if (b & 0x08) req += "Idempotency-Key: " + std::string(tail.substr(0, 300)) + "\r\n";
-    if (b & 0x10) req += "Origin: https://app.example.test\r\n";
-    if (b & 0x20) req += "X-Request-Id: " + std::string(tail.substr(0, 80)) + "\r\n";
+    if (const std::string *cred = creds[b % 8])
+        req += "Authorization: Bearer " + *cred + "\r\n";
+    if (b & 0x08)
+        req += "Idempotency-Key: " + std::string(tail.substr(0, 300)) + "\r\n";
+    if (b & 0x10)
+        req += "Origin: https://app.example.test\r\n";
+    if (b & 0x20)
+        req += "X-Request-Id: " + std::string(tail.substr(0, 80)) + "\r\n";
     if (r.body || (b & 0x40)) {
         req += (b & 0x80) ? "Content-Type: text/plain\r\n" : "Content-Type: application/json; charset=utf-8\r\n";
         req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
@@ -220,7 +231,8 @@ bool HasValidCredential(std::string_view request)
 {
     const Creds &c = TheCreds();
     for (const std::string *cred : {&c.admin, &c.user, &c.anon, &c.service, &c.es_user})
-        if (request.find(*cred) != std::string_view::npos) return true;
+        if (request.find(*cred) != std::string_view::npos)
+            return true;
     return false;
 }
 
@@ -228,14 +240,15 @@ bool HasValidCredential(std::string_view request)
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***)
 {
-    (void)TheHarness();
-    (void)TheCreds();
+    (void) TheHarness();
+    (void) TheCreds();
     return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size == 0) return 0;
+    if (size == 0)
+        return 0;
     Harness &h = TheHarness();
     fuzzhttp::g_sqlstate = kSqlStates[(data[0] >> 1) % 16];
     const std::string_view rest = fuzz::AsView(data + 1, size - 1);
@@ -245,20 +258,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     stream.write(request.data(), request.size());
     h.server.Process(stream);
     const std::string &all = stream.get_buffer();
-    if (all.size() <= request.size()) return 0;  // nothing answered (empty or unreadable request line)
+    if (all.size() <= request.size())
+        return 0;  // nothing answered (empty or unreadable request line)
     std::string_view resp(all);
     resp.remove_prefix(request.size());
-    if (resp.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0) == 0) resp.remove_prefix(25);
+    if (resp.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0) == 0)
+        resp.remove_prefix(25);
     // A 100 Continue makes the parser read our own output as the body: judge only the final answer.
-    if (request.find("100-continue") != std::string::npos) return 0;
-    if (resp.size() < 12 || resp.substr(0, 9) != "HTTP/1.1 ") Fail("response without a status line", request);
+    if (request.find("100-continue") != std::string::npos)
+        return 0;
+    if (resp.size() < 12 || resp.substr(0, 9) != "HTTP/1.1 ")
+        Fail("response without a status line", request);
     const int status = std::atoi(std::string(resp.substr(9, 3)).c_str());
-    if (status < 100 || status > 599) Fail("response status out of range", request);
+    if (status < 100 || status > 599)
+        Fail("response status out of range", request);
     if (status == 500 && std::string_view(fuzzhttp::g_sqlstate) != "XX000" &&
         std::string_view(fuzzhttp::g_sqlstate) != "23505")
         Fail("500 without a database error that maps to 500", request);
     const std::size_t head_end = resp.find("\r\n\r\n");
-    if (head_end == std::string_view::npos) Fail("response without end of headers", request);
+    if (head_end == std::string_view::npos)
+        Fail("response without end of headers", request);
     const std::string_view head = resp.substr(0, head_end);
     const std::string_view body = resp.substr(head_end + 4);
     const bool preflight = status == 204;
@@ -266,7 +285,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         Fail("2xx answer without a valid credential", request);
     if (head.find("Content-Type: application/json") != std::string_view::npos && !body.empty()) {  // HEAD: no body
         const json j = json::parse(body.begin(), body.end(), nullptr, false);
-        if (j.is_discarded() || !j.is_object()) Fail("JSON response is not a JSON object", request);
+        if (j.is_discarded() || !j.is_object())
+            Fail("JSON response is not a JSON object", request);
         // (/api/health answers 503 with its own {"status":"degraded",...} body.)
         if (status >= 400 && !j.contains("status") && (!j.contains("code") || !j.contains("error")))
             Fail("error response without code/error", request);

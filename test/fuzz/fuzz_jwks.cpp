@@ -14,7 +14,8 @@
 using fuzz::Fail;
 using namespace nw::auth;
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
     const std::string_view in = fuzz::AsView(data, size);
     detail::KeySet set;
     bool parsed = false;
@@ -25,15 +26,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     if (parsed) {
         for (const auto &key : set.keys) {
-            if (key.alg != detail::Alg::ES256 && key.alg != detail::Alg::RS256) Fail("JWKS key with alg not ES256/RS256", in);
+            if (key.alg != detail::Alg::ES256 && key.alg != detail::Alg::RS256)
+                Fail("JWKS key with alg not ES256/RS256", in);
             BIO *bio = BIO_new_mem_buf(key.pem.data(), static_cast<int>(key.pem.size()));
             EVP_PKEY *pk = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
             BIO_free(bio);
-            if (!pk) Fail("JWKS key PEM does not parse", in);
+            if (!pk)
+                Fail("JWKS key PEM does not parse", in);
             const int id = EVP_PKEY_get_base_id(pk);
             const int bits = EVP_PKEY_get_bits(pk);
             EVP_PKEY_free(pk);
-            if (key.alg == detail::Alg::ES256 && (id != EVP_PKEY_EC || bits != 256)) Fail("ES256 key is not P-256", in);
+            if (key.alg == detail::Alg::ES256 && (id != EVP_PKEY_EC || bits != 256))
+                Fail("ES256 key is not P-256", in);
             if (key.alg == detail::Alg::RS256 && (id != EVP_PKEY_RSA || bits < 2048 || bits > 8192))
                 Fail("RS256 key is not RSA 2048..8192", in);
         }
@@ -49,15 +53,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const JwksSummary before = v->jwks_summary();
     try {
         const JwksSummary s = v->replace_jwks(in);
-        if (!parsed) Fail("replace_jwks accepted what parse_jwks refused", in);
-        if (s.usable != set.keys.size() || s.skipped != set.skipped) Fail("replace_jwks summary differs", in);
+        if (!parsed)
+            Fail("replace_jwks accepted what parse_jwks refused", in);
+        if (s.usable != set.keys.size() || s.skipped != set.skipped)
+            Fail("replace_jwks summary differs", in);
     } catch (const ConfigError &) {
-        if (parsed) Fail("replace_jwks refused what parse_jwks accepted (secret is set)", in);
+        if (parsed)
+            Fail("replace_jwks refused what parse_jwks accepted (secret is set)", in);
         const JwksSummary after = v->jwks_summary();
-        if (after.usable != before.usable || after.skipped != before.skipped) Fail("failed replace changed the keys", in);
+        if (after.usable != before.usable || after.skipped != before.skipped)
+            Fail("failed replace changed the keys", in);
     }
-    const std::string none = detail::base64url_encode(R"({"alg":"none"})") + "." +
-                             detail::base64url_encode(fuzzjwt::UserClaims()) + ".";
-    if (v->verify_token(none).ok()) Fail("alg none accepted after a JWKS replace", in);
+    const std::string none =
+        detail::base64url_encode(R"({"alg":"none"})") + "." + detail::base64url_encode(fuzzjwt::UserClaims()) + ".";
+    if (v->verify_token(none).ok())
+        Fail("alg none accepted after a JWKS replace", in);
     return 0;
 }

@@ -25,35 +25,54 @@ const char *const kHsHeader = R"({"alg":"HS256","typ":"JWT"})";
 const char *const kEsHeader = R"({"alg":"ES256","typ":"JWT","kid":"ec-1"})";
 const char *const kRsHeader = R"({"alg":"RS256","typ":"JWT","kid":"rsa-1"})";
 
-void MustReject(const std::string &token, const char *what) {
+void MustReject(const std::string &token, const char *what)
+{
     const auto r = Check("Bearer " + token);
-    if (r.ok()) fuzz::Fail(what, token);
-    if (TheVerifier().verify_token(token).ok()) fuzz::Fail(what, token);
+    if (r.ok())
+        fuzz::Fail(what, token);
+    if (TheVerifier().verify_token(token).ok())
+        fuzz::Fail(what, token);
 }
 
 }  // namespace
 
-extern "C" int LLVMFuzzerInitialize(int *, char ***) {
-    (void)TheVerifier();
+extern "C" int LLVMFuzzerInitialize(int *, char ***)
+{
+    (void) TheVerifier();
     return 0;
 }
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (size == 0) return 0;
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
     const std::string rest(reinterpret_cast<const char *>(data) + 1, size - 1);
     const Keys &k = TheKeys();
     switch (data[0] % 10) {
     case 0:
         Check(rest);
         Check("Bearer " + rest);
-        if (const auto r = TheVerifier().verify_token(rest); r.ok()) CheckAccepted(rest, r);
+        if (const auto r = TheVerifier().verify_token(rest); r.ok())
+            CheckAccepted(rest, r);
         break;
-    case 1: Check("Bearer " + SignHs(kSecret, kHsHeader, rest)); break;
-    case 2: MustReject(SignHs(kWrongSecret, kHsHeader, rest), "accepted an HS256 token signed with the wrong secret"); break;
-    case 3: Check("Bearer " + SignAsym(k.ec, kEsHeader, rest)); break;
-    case 4: MustReject(SignAsym(k.ec_wrong, kEsHeader, rest), "accepted an ES256 token signed with the wrong key"); break;
-    case 5: Check("Bearer " + SignAsym(k.rsa, kRsHeader, rest)); break;
-    case 6: MustReject(SignAsym(k.rsa_wrong, kRsHeader, rest), "accepted an RS256 token signed with the wrong key"); break;
+    case 1:
+        Check("Bearer " + SignHs(kSecret, kHsHeader, rest));
+        break;
+    case 2:
+        MustReject(SignHs(kWrongSecret, kHsHeader, rest), "accepted an HS256 token signed with the wrong secret");
+        break;
+    case 3:
+        Check("Bearer " + SignAsym(k.ec, kEsHeader, rest));
+        break;
+    case 4:
+        MustReject(SignAsym(k.ec_wrong, kEsHeader, rest), "accepted an ES256 token signed with the wrong key");
+        break;
+    case 5:
+        Check("Bearer " + SignAsym(k.rsa, kRsHeader, rest));
+        break;
+    case 6:
+        MustReject(SignAsym(k.rsa_wrong, kRsHeader, rest), "accepted an RS256 token signed with the wrong key");
+        break;
     case 7:
         // Fuzzed header (alg none, crit, kid games, typ, jku...), a valid payload.
         Check("Bearer " + SignHs(kSecret, rest, UserClaims()));
@@ -77,8 +96,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             std::string t = original;
             for (std::size_t i = 0; i + 1 < rest.size(); i += 2) {
                 const std::size_t pos = static_cast<unsigned char>(rest[i]) * 2u % (t.size() + 1);
-                if (pos == t.size()) t.push_back(rest[i + 1]);
-                else t[pos] = rest[i + 1];
+                if (pos == t.size())
+                    t.push_back(rest[i + 1]);
+                else
+                    t[pos] = rest[i + 1];
             }
             // The oracle judges any acceptance: only the original, or a twin whose
             // signature OpenSSL itself verifies, may pass.

@@ -3,19 +3,19 @@
 // and let the seed corpus hold validly signed ES256/RS256 tokens to mutate.
 #pragma once
 namespace fuzzkeys {
-inline constexpr const char* kEC1 = R"PEM(-----BEGIN PRIVATE KEY-----
+inline constexpr const char *kEC1 = R"PEM(-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgdSbruHxgHAkNjbzO
 A52j7OUv5pCiqL27+EFzwKtWwQOhRANCAAQx6rUZBbYXw1fS+4F2cxztHp+7kp4l
 vDYdJ8/UrH4iOv8tnoIOkO7l6OAlwM5fZ/tSBH1C3LEwu57CZENDhpQ/
 -----END PRIVATE KEY-----
 )PEM";
-inline constexpr const char* kEC2 = R"PEM(-----BEGIN PRIVATE KEY-----
+inline constexpr const char *kEC2 = R"PEM(-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgwMXXYkKP2HazxKD3
 +tXZLk1fMueHY9qX0PgcZhzwzlShRANCAASFPxjoA2GHMYDhK+Q3fiPbxJeNBqRe
 njmQuBzcPOn9nOff3NNq6ZfcreXW/ZQMFllw2W2/+FbnHpTNURYwxoGp
 -----END PRIVATE KEY-----
 )PEM";
-inline constexpr const char* kRSA1 = R"PEM(-----BEGIN PRIVATE KEY-----
+inline constexpr const char *kRSA1 = R"PEM(-----BEGIN PRIVATE KEY-----
 MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDVe8dqri7Zmte0
 I3GvxDIFE5RuWEieeoNQ4oL2QlQ1gC/A0XCXYKjD0g3RdI9m6jNeEFNUY3wpl1CO
 21fDT5SjIkXnL/+03BhCBG6a8MZvDkdOJXqOv24INjcyg4NqDRjDycvyfmMkCKtA
@@ -44,7 +44,7 @@ i2hYkF0XcLNFKn2/qzCVTVILggEW3DJ67IfGCZ02epQJU5KIsPU5vU9Ul03PVO1I
 uS5hgBVpZn7jNAsCNGFYcAIw
 -----END PRIVATE KEY-----
 )PEM";
-inline constexpr const char* kRSA2 = R"PEM(-----BEGIN PRIVATE KEY-----
+inline constexpr const char *kRSA2 = R"PEM(-----BEGIN PRIVATE KEY-----
 MIIEvwIBADANBgkqhkiG9w0BAQEFAASCBKkwggSlAgEAAoIBAQCwGXXtUq693szL
 LvKbWJbE7Cwgyq1m+D21dFD94AW7JTeFBZun3hiVUfbWZGuiiF46lUGMswUtjnvo
 hxl6xuXNf0oHm+dbSz7nFRu9mJg8MYrd6qUxhHtyf+hBJE9rfEQLOFDXE9TL8lZh

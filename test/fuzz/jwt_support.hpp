@@ -36,32 +36,37 @@ inline const std::string kUrl = "https://fuzz.supabase.co";
 inline const std::string kIssuer = kUrl + "/auth/v1";
 inline const char *const kUserId = "c9d8e7f6-a5b4-4c3d-9e2f-1a0b9c8d7e6f";
 
-inline EVP_PKEY *LoadKey(const char *pem) {
+inline EVP_PKEY *LoadKey(const char *pem)
+{
     BIO *bio = BIO_new_mem_buf(pem, -1);
     EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
     BIO_free(bio);
-    if (!key) fuzz::Fail("could not load a fixed fuzz key");
+    if (!key)
+        fuzz::Fail("could not load a fixed fuzz key");
     return key;
 }
 
 struct Keys {
-    EVP_PKEY *ec = LoadKey(fuzzkeys::kEC1);      // in the JWKS as kid "ec-1"
+    EVP_PKEY *ec = LoadKey(fuzzkeys::kEC1);  // in the JWKS as kid "ec-1"
     EVP_PKEY *ec_wrong = LoadKey(fuzzkeys::kEC2);
-    EVP_PKEY *rsa = LoadKey(fuzzkeys::kRSA1);    // in the JWKS as kid "rsa-1"
+    EVP_PKEY *rsa = LoadKey(fuzzkeys::kRSA1);  // in the JWKS as kid "rsa-1"
     EVP_PKEY *rsa_wrong = LoadKey(fuzzkeys::kRSA2);
 };
-inline const Keys &TheKeys() {
+inline const Keys &TheKeys()
+{
     static const Keys *keys = new Keys();
     return *keys;
 }
 
-inline std::string BnBytes(const BIGNUM *bn) {
+inline std::string BnBytes(const BIGNUM *bn)
+{
     std::string out(static_cast<std::size_t>(BN_num_bytes(bn)), '\0');
     BN_bn2bin(bn, reinterpret_cast<unsigned char *>(out.data()));
     return out;
 }
 
-inline std::string PublicPem(EVP_PKEY *key) {
+inline std::string PublicPem(EVP_PKEY *key)
+{
     BIO *bio = BIO_new(BIO_s_mem());
     PEM_write_bio_PUBKEY(bio, key);
     char *data = nullptr;
@@ -71,37 +76,50 @@ inline std::string PublicPem(EVP_PKEY *key) {
     return pem;
 }
 
-inline json EcJwk(EVP_PKEY *key, const std::string &kid) {
+inline json EcJwk(EVP_PKEY *key, const std::string &kid)
+{
     unsigned char point[65];
     std::size_t len = 0;
     EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len);
     const std::string raw(reinterpret_cast<char *>(point), len);
     using nw::auth::detail::base64url_encode;
-    return json{{"kty", "EC"}, {"crv", "P-256"}, {"alg", "ES256"}, {"use", "sig"}, {"kid", kid},
-                {"x", base64url_encode(raw.substr(1, 32))}, {"y", base64url_encode(raw.substr(33, 32))}};
+    return json{{"kty", "EC"},
+                {"crv", "P-256"},
+                {"alg", "ES256"},
+                {"use", "sig"},
+                {"kid", kid},
+                {"x", base64url_encode(raw.substr(1, 32))},
+                {"y", base64url_encode(raw.substr(33, 32))}};
 }
 
-inline json RsaJwk(EVP_PKEY *key, const std::string &kid) {
+inline json RsaJwk(EVP_PKEY *key, const std::string &kid)
+{
     BIGNUM *n = nullptr, *e = nullptr;
     EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n);
     EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e);
     using nw::auth::detail::base64url_encode;
-    json jwk{{"kty", "RSA"}, {"alg", "RS256"}, {"use", "sig"}, {"kid", kid},
-             {"n", base64url_encode(BnBytes(n))}, {"e", base64url_encode(BnBytes(e))}};
+    json jwk{{"kty", "RSA"},
+             {"alg", "RS256"},
+             {"use", "sig"},
+             {"kid", kid},
+             {"n", base64url_encode(BnBytes(n))},
+             {"e", base64url_encode(BnBytes(e))}};
     BN_free(n);
     BN_free(e);
     return jwk;
 }
 
-inline const std::string &Jwks() {
-    static const std::string *text = new std::string(
-        json{{"keys", {EcJwk(TheKeys().ec, "ec-1"), RsaJwk(TheKeys().rsa, "rsa-1")}}}.dump());
+inline const std::string &Jwks()
+{
+    static const std::string *text =
+        new std::string(json{{"keys", {EcJwk(TheKeys().ec, "ec-1"), RsaJwk(TheKeys().rsa, "rsa-1")}}}.dump());
     return *text;
 }
 
 // The verifier under test: HS256 secret, a JWKS with one EC and one RSA key, an
 // admin key, SUPABASE_URL (so user tokens need iss), a fixed clock.
-inline const nw::auth::Verifier &TheVerifier() {
+inline const nw::auth::Verifier &TheVerifier()
+{
     static const nw::auth::Verifier *v = [] {
         nw::auth::VerifierConfig cfg;
         cfg.hs256_secret = kSecret;
@@ -115,7 +133,8 @@ inline const nw::auth::Verifier &TheVerifier() {
     return *v;
 }
 
-inline std::string Hmac(std::string_view key, std::string_view input) {
+inline std::string Hmac(std::string_view key, std::string_view input)
+{
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char *>(input.data()),
@@ -124,7 +143,8 @@ inline std::string Hmac(std::string_view key, std::string_view input) {
 }
 
 // SHA-256 signature: DER for ECDSA (converted to JWS raw R||S), PKCS#1 v1.5 for RSA.
-inline std::string AsymSign(EVP_PKEY *key, std::string_view input) {
+inline std::string AsymSign(EVP_PKEY *key, std::string_view input)
+{
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     std::size_t len = 0;
     EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key);
@@ -148,31 +168,37 @@ inline std::string AsymSign(EVP_PKEY *key, std::string_view input) {
     return sig;
 }
 
-inline std::string SigningInput(std::string_view header, std::string_view payload) {
+inline std::string SigningInput(std::string_view header, std::string_view payload)
+{
     using nw::auth::detail::base64url_encode;
     return base64url_encode(header) + "." + base64url_encode(payload);
 }
-inline std::string SignHs(std::string_view secret, std::string_view header, std::string_view payload) {
+inline std::string SignHs(std::string_view secret, std::string_view header, std::string_view payload)
+{
     const std::string in = SigningInput(header, payload);
     return in + "." + nw::auth::detail::base64url_encode(Hmac(secret, in));
 }
-inline std::string SignAsym(EVP_PKEY *key, std::string_view header, std::string_view payload) {
+inline std::string SignAsym(EVP_PKEY *key, std::string_view header, std::string_view payload)
+{
     const std::string in = SigningInput(header, payload);
     return in + "." + nw::auth::detail::base64url_encode(AsymSign(key, in));
 }
 
 // ---- oracles -------------------------------------------------------------
 
-inline bool OsslVerify(EVP_PKEY *key, std::string_view input, std::string sig) {
+inline bool OsslVerify(EVP_PKEY *key, std::string_view input, std::string sig)
+{
     if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {  // raw R||S -> DER
-        if (sig.size() != 64) return false;
+        if (sig.size() != 64)
+            return false;
         ECDSA_SIG *es = ECDSA_SIG_new();
         ECDSA_SIG_set0(es, BN_bin2bn(reinterpret_cast<const unsigned char *>(sig.data()), 32, nullptr),
                        BN_bin2bn(reinterpret_cast<const unsigned char *>(sig.data()) + 32, 32, nullptr));
         unsigned char *der = nullptr;
         const int len = i2d_ECDSA_SIG(es, &der);
         ECDSA_SIG_free(es);
-        if (len <= 0) return false;
+        if (len <= 0)
+            return false;
         sig.assign(reinterpret_cast<char *>(der), static_cast<std::size_t>(len));
         OPENSSL_free(der);
     }
@@ -186,11 +212,13 @@ inline bool OsslVerify(EVP_PKEY *key, std::string_view input, std::string sig) {
 
 // Called only when the Verifier ACCEPTED `credential`: aborts unless an
 // independent check agrees that it deserved it.
-inline void CheckAccepted(std::string_view credential, const nw::auth::AuthResult &r) {
+inline void CheckAccepted(std::string_view credential, const nw::auth::AuthResult &r)
+{
     using nw::auth::Principal;
     const Principal &p = *r.principal;
     if (credential == kAdminKey) {
-        if (!p.is_service()) fuzz::Fail("admin key accepted but not as the service role");
+        if (!p.is_service())
+            fuzz::Fail("admin key accepted but not as the service role");
         return;
     }
     // Signature, with our own splitting/decoding and OpenSSL directly.
@@ -205,9 +233,11 @@ inline void CheckAccepted(std::string_view credential, const nw::auth::AuthResul
         fuzz::Fail("accepted a token that is not base64url", credential);
     const json header = json::parse(header_text, nullptr, false);
     const json payload = json::parse(payload_text, nullptr, false);
-    if (!header.is_object() || !payload.is_object()) fuzz::Fail("accepted a token without JSON objects", credential);
+    if (!header.is_object() || !payload.is_object())
+        fuzz::Fail("accepted a token without JSON objects", credential);
     const auto alg = header.find("alg");
-    if (alg == header.end() || !alg->is_string()) fuzz::Fail("accepted a token without alg", credential);
+    if (alg == header.end() || !alg->is_string())
+        fuzz::Fail("accepted a token without alg", credential);
     const std::string_view input = credential.substr(0, d2);
     bool sig_ok = false;
     if (*alg == "HS256") {
@@ -220,55 +250,72 @@ inline void CheckAccepted(std::string_view credential, const nw::auth::AuthResul
     } else {
         fuzz::Fail("accepted a token whose alg is not HS256/ES256/RS256", credential);
     }
-    if (!sig_ok) fuzz::Fail("ACCEPTED A TOKEN WITHOUT A VALID SIGNATURE FROM A CONFIGURED KEY", credential);
+    if (!sig_ok)
+        fuzz::Fail("ACCEPTED A TOKEN WITHOUT A VALID SIGNATURE FROM A CONFIGURED KEY", credential);
 
     // Claims, re-checked with nlohmann directly.
     const auto number = [&](const char *name, double *out) {
         const auto it = payload.find(name);
-        if (it == payload.end()) return false;
-        if (!it->is_number()) fuzz::Fail("accepted a non-numeric time claim", name);
+        if (it == payload.end())
+            return false;
+        if (!it->is_number())
+            fuzz::Fail("accepted a non-numeric time claim", name);
         *out = it->get<double>();
-        if (!std::isfinite(*out)) fuzz::Fail("accepted a non-finite time claim", name);
+        if (!std::isfinite(*out))
+            fuzz::Fail("accepted a non-finite time claim", name);
         return true;
     };
     double exp = 0, nbf = 0, iat = 0;
-    if (!number("exp", &exp)) fuzz::Fail("accepted a token without exp", credential);
-    if (!(static_cast<double>(kNow) < exp + kLeeway)) fuzz::Fail("accepted an expired token", credential);
+    if (!number("exp", &exp))
+        fuzz::Fail("accepted a token without exp", credential);
+    if (!(static_cast<double>(kNow) < exp + kLeeway))
+        fuzz::Fail("accepted an expired token", credential);
     if (number("nbf", &nbf) && static_cast<double>(kNow) + kLeeway < nbf)
         fuzz::Fail("accepted a not-yet-valid token", credential);
     if (number("iat", &iat) && iat > static_cast<double>(kNow) + kLeeway)
         fuzz::Fail("accepted a token issued in the future", credential);
-    if (p.accept_until <= kNow) fuzz::Fail("accept_until is already in the past", credential);
+    if (p.accept_until <= kNow)
+        fuzz::Fail("accept_until is already in the past", credential);
     std::string role;
     if (const auto it = payload.find("role"); it != payload.end()) {
-        if (!it->is_string()) fuzz::Fail("accepted a non-string role", credential);
+        if (!it->is_string())
+            fuzz::Fail("accepted a non-string role", credential);
         role = it->get<std::string>();
     }
-    if (p.role != role) fuzz::Fail("principal role differs from the token's role claim", credential);
+    if (p.role != role)
+        fuzz::Fail("principal role differs from the token's role claim", credential);
     if (role == "service_role") {
-        if (*alg != "HS256") fuzz::Fail("service_role granted to a token not signed with the legacy secret", credential);
-        if (!p.is_service()) fuzz::Fail("service_role token accepted as a user", credential);
-        if (const auto iss = payload.find("iss");
-            iss != payload.end() && *iss != "supabase" && *iss != kIssuer)
+        if (*alg != "HS256")
+            fuzz::Fail("service_role granted to a token not signed with the legacy secret", credential);
+        if (!p.is_service())
+            fuzz::Fail("service_role token accepted as a user", credential);
+        if (const auto iss = payload.find("iss"); iss != payload.end() && *iss != "supabase" && *iss != kIssuer)
             fuzz::Fail("service token with a foreign iss accepted", credential);
         return;
     }
-    if (p.is_service()) fuzz::Fail("service principal from a token without role service_role", credential);
+    if (p.is_service())
+        fuzz::Fail("service principal from a token without role service_role", credential);
     bool aud_ok = false;
     if (const auto aud = payload.find("aud"); aud != payload.end()) {
-        if (aud->is_string()) aud_ok = *aud == "authenticated";
+        if (aud->is_string())
+            aud_ok = *aud == "authenticated";
         if (aud->is_array())
-            for (const auto &a : *aud) aud_ok = aud_ok || a == "authenticated";
+            for (const auto &a : *aud)
+                aud_ok = aud_ok || a == "authenticated";
     }
-    if (!aud_ok) fuzz::Fail("user token without aud authenticated accepted", credential);
+    if (!aud_ok)
+        fuzz::Fail("user token without aud authenticated accepted", credential);
     if (const auto iss = payload.find("iss"); iss == payload.end() || *iss != kIssuer)
         fuzz::Fail("user token with a wrong/missing iss accepted", credential);
     const auto sub = payload.find("sub");
-    if (sub == payload.end() || !sub->is_string()) fuzz::Fail("user token without string sub accepted", credential);
+    if (sub == payload.end() || !sub->is_string())
+        fuzz::Fail("user token without string sub accepted", credential);
     std::string lower = sub->get<std::string>();
     for (char &c : lower)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (p.user_id != lower || p.user_id.size() != 36) fuzz::Fail("user_id is not the lower-cased sub", credential);
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    if (p.user_id != lower || p.user_id.size() != 36)
+        fuzz::Fail("user_id is not the lower-cased sub", credential);
     for (std::size_t i = 0; i < 36; ++i) {
         const char c = p.user_id[i];
         const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
@@ -277,15 +324,18 @@ inline void CheckAccepted(std::string_view credential, const nw::auth::AuthResul
     }
     const auto anon = payload.find("is_anonymous");
     const bool anonymous = anon != payload.end() && anon->is_boolean() && anon->get<bool>();
-    if (p.anonymous != anonymous) fuzz::Fail("anonymous flag differs from is_anonymous", credential);
+    if (p.anonymous != anonymous)
+        fuzz::Fail("anonymous flag differs from is_anonymous", credential);
 }
 
 // authenticate() through the Verifier, with the oracle on acceptance.
-inline nw::auth::AuthResult Check(std::string_view header_value) {
+inline nw::auth::AuthResult Check(std::string_view header_value)
+{
     const auto r = TheVerifier().authenticate(header_value);
-    if (r.ok() != (r.failure == nw::auth::Failure::None)) fuzz::Fail("AuthResult ok() and failure disagree");
-    (void)nw::auth::to_string(r.failure);
-    (void)nw::auth::www_authenticate(r.failure);
+    if (r.ok() != (r.failure == nw::auth::Failure::None))
+        fuzz::Fail("AuthResult ok() and failure disagree");
+    (void) nw::auth::to_string(r.failure);
+    (void) nw::auth::www_authenticate(r.failure);
     if (r.ok()) {
         std::string_view cred;
         if (nw::auth::detail::parse_bearer(header_value, cred) != nw::auth::Failure::None)
@@ -295,9 +345,10 @@ inline nw::auth::AuthResult Check(std::string_view header_value) {
     return r;
 }
 
-inline std::string UserClaims() {
-    return json{{"iss", kIssuer}, {"sub", kUserId}, {"aud", "authenticated"}, {"role", "authenticated"},
-                {"exp", kNow + 3600}, {"iat", kNow}}
+inline std::string UserClaims()
+{
+    return json{{"iss", kIssuer},          {"sub", kUserId},     {"aud", "authenticated"},
+                {"role", "authenticated"}, {"exp", kNow + 3600}, {"iat", kNow}}
         .dump();
 }
 

@@ -17,9 +17,14 @@ bool IsTransient(const std::string &s)
 }
 
 Connection::Connection(std::string conninfo, std::string provider)
-    : conninfo_(std::move(conninfo)), provider_(std::move(provider)) {}
+    : conninfo_(std::move(conninfo)), provider_(std::move(provider))
+{
+}
 Connection::~Connection() = default;
-bool Connection::Healthy() const { return false; }
+bool Connection::Healthy() const
+{
+    return false;
+}
 Result Connection::Exec(const Statement &, const Params &)
 {
     Result r;
@@ -28,13 +33,18 @@ Result Connection::Exec(const Statement &, const Params &)
 }
 
 Pool::Pool(std::string conninfo, int size, std::string provider)
-    : conninfo_(std::move(conninfo)), provider_(std::move(provider)), size_(size) {}
+    : conninfo_(std::move(conninfo)), provider_(std::move(provider)), size_(size)
+{
+}
 Pool::~Pool() = default;
 Result Pool::Exec(const Statement &statement, const Params &params)
 {
     Connection c(conninfo_, provider_);
     return c.Exec(statement, params);
 }
-bool Pool::Ping() { return false; }
+bool Pool::Ping()
+{
+    return false;
+}
 
 }  // namespace nw::db

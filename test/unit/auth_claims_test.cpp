@@ -9,9 +9,10 @@ namespace {
 using nlohmann::json;
 
 constexpr std::int64_t kNow = 1'700'000'000;
-const char* const kUser = "6f1b0c52-3d3e-4d7a-9c55-2b8f1e4a9d10";
+const char *const kUser = "6f1b0c52-3d3e-4d7a-9c55-2b8f1e4a9d10";
 
-ClaimRules rules(std::string issuer = "") {
+ClaimRules rules(std::string issuer = "")
+{
     ClaimRules r;
     r.expected_issuer = std::move(issuer);
     r.now = kNow;
@@ -19,16 +20,19 @@ ClaimRules rules(std::string issuer = "") {
     return r;
 }
 
-json user_claims() {
-    return json{{"sub", kUser}, {"aud", "authenticated"}, {"role", "authenticated"},
-                {"exp", kNow + 3600}, {"iat", kNow - 10}};
+json user_claims()
+{
+    return json{
+        {"sub", kUser}, {"aud", "authenticated"}, {"role", "authenticated"}, {"exp", kNow + 3600}, {"iat", kNow - 10}};
 }
 
-Failure failure_of(const json& claims, bool legacy = true, const ClaimRules& r = rules()) {
+Failure failure_of(const json &claims, bool legacy = true, const ClaimRules &r = rules())
+{
     return evaluate_claims(claims, legacy, r).failure;
 }
 
-TEST(AuthClaims, AcceptsUserToken) {
+TEST(AuthClaims, AcceptsUserToken)
+{
     const auto result = evaluate_claims(user_claims(), false, rules());
     ASSERT_TRUE(result.ok());
     EXPECT_EQ(result.principal->kind, Principal::Kind::User);
@@ -37,7 +41,8 @@ TEST(AuthClaims, AcceptsUserToken) {
     EXPECT_FALSE(result.principal->anonymous);
 }
 
-TEST(AuthClaims, ExpiryHasThirtySecondLeeway) {
+TEST(AuthClaims, ExpiryHasThirtySecondLeeway)
+{
     auto c = user_claims();
     c["exp"] = kNow - 29;
     EXPECT_TRUE(evaluate_claims(c, true, rules()).ok());
@@ -47,7 +52,8 @@ TEST(AuthClaims, ExpiryHasThirtySecondLeeway) {
     EXPECT_EQ(failure_of(c), Failure::Expired);
 }
 
-TEST(AuthClaims, ExpIsRequiredAndNumeric) {
+TEST(AuthClaims, ExpIsRequiredAndNumeric)
+{
     auto c = user_claims();
     c.erase("exp");
     EXPECT_EQ(failure_of(c), Failure::MissingExpiry);
@@ -59,7 +65,8 @@ TEST(AuthClaims, ExpIsRequiredAndNumeric) {
     EXPECT_TRUE(evaluate_claims(c, true, rules()).ok());
 }
 
-TEST(AuthClaims, NbfAndIatHonoured) {
+TEST(AuthClaims, NbfAndIatHonoured)
+{
     auto c = user_claims();
     c["nbf"] = kNow + 31;
     EXPECT_EQ(failure_of(c), Failure::NotYetValid);
@@ -72,7 +79,8 @@ TEST(AuthClaims, NbfAndIatHonoured) {
     EXPECT_EQ(failure_of(c), Failure::IssuedInFuture);
 }
 
-TEST(AuthClaims, AudienceMustBeOrContainAuthenticated) {
+TEST(AuthClaims, AudienceMustBeOrContainAuthenticated)
+{
     auto c = user_claims();
     c["aud"] = "anon";
     EXPECT_EQ(failure_of(c), Failure::BadAudience);
@@ -84,7 +92,8 @@ TEST(AuthClaims, AudienceMustBeOrContainAuthenticated) {
     EXPECT_EQ(failure_of(c), Failure::BadAudience);
 }
 
-TEST(AuthClaims, SubjectMustBeUuid) {
+TEST(AuthClaims, SubjectMustBeUuid)
+{
     auto c = user_claims();
     c.erase("sub");
     EXPECT_EQ(failure_of(c), Failure::BadSubject);
@@ -98,7 +107,8 @@ TEST(AuthClaims, SubjectMustBeUuid) {
     EXPECT_EQ(result.principal->user_id, kUser);
 }
 
-TEST(AuthClaims, IssuerCheckedOnlyWhenConfigured) {
+TEST(AuthClaims, IssuerCheckedOnlyWhenConfigured)
+{
     const std::string iss = "https://ref.supabase.co/auth/v1";
     auto c = user_claims();
     EXPECT_EQ(failure_of(c, false, rules(iss)), Failure::BadIssuer);  // missing
@@ -109,7 +119,8 @@ TEST(AuthClaims, IssuerCheckedOnlyWhenConfigured) {
     EXPECT_TRUE(evaluate_claims(c, false, rules(iss)).ok());
 }
 
-TEST(AuthClaims, AnonymousFlag) {
+TEST(AuthClaims, AnonymousFlag)
+{
     auto c = user_claims();
     c["is_anonymous"] = true;
     auto result = evaluate_claims(c, true, rules());
@@ -123,9 +134,10 @@ TEST(AuthClaims, AnonymousFlag) {
     EXPECT_EQ(failure_of(c), Failure::BadClaims);
 }
 
-TEST(AuthClaims, ServiceRoleOnlyWithLegacySecret) {
-    const json service{{"iss", "supabase"}, {"ref", "abc"}, {"role", "service_role"},
-                       {"iat", kNow - 100}, {"exp", kNow + 3600}};
+TEST(AuthClaims, ServiceRoleOnlyWithLegacySecret)
+{
+    const json service{
+        {"iss", "supabase"}, {"ref", "abc"}, {"role", "service_role"}, {"iat", kNow - 100}, {"exp", kNow + 3600}};
     const auto result = evaluate_claims(service, true, rules("https://ref.supabase.co/auth/v1"));
     ASSERT_TRUE(result.ok());
     EXPECT_EQ(result.principal->kind, Principal::Kind::Service);
@@ -141,19 +153,22 @@ TEST(AuthClaims, ServiceRoleOnlyWithLegacySecret) {
     EXPECT_EQ(failure_of(user_with_service_role, false), Failure::RoleNotAllowed);
 }
 
-TEST(AuthClaims, ServiceTokenStillNeedsValidTimes) {
+TEST(AuthClaims, ServiceTokenStillNeedsValidTimes)
+{
     const json expired{{"iss", "supabase"}, {"role", "service_role"}, {"exp", kNow - 3600}};
     EXPECT_EQ(failure_of(expired), Failure::Expired);
     const json no_exp{{"iss", "supabase"}, {"role", "service_role"}};
     EXPECT_EQ(failure_of(no_exp), Failure::MissingExpiry);
 }
 
-TEST(AuthClaims, AnonKeyIsNotAUser) {
+TEST(AuthClaims, AnonKeyIsNotAUser)
+{
     const json anon_key{{"iss", "supabase"}, {"role", "anon"}, {"exp", kNow + 3600}};
     EXPECT_EQ(failure_of(anon_key), Failure::BadAudience);
 }
 
-TEST(AuthClaims, RoleMustBeAString) {
+TEST(AuthClaims, RoleMustBeAString)
+{
     auto c = user_claims();
     c["role"] = json::array({"service_role"});
     EXPECT_EQ(failure_of(c), Failure::BadClaims);
@@ -167,7 +182,8 @@ namespace {
 
 // The shim caches a verified token until accept_until: exactly when
 // check_times would start refusing it (now >= exp + leeway).
-TEST(AuthClaims, AcceptUntilIsExpiryPlusLeeway) {
+TEST(AuthClaims, AcceptUntilIsExpiryPlusLeeway)
+{
     ClaimRules r;
     r.now = 1'700'000'000;
     r.leeway = 30;

@@ -9,14 +9,16 @@ namespace {
 const std::string kSecret(40, 's');
 const std::string kAdminKey = "adm_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
 
-VerifierConfig admin_config() {
+VerifierConfig admin_config()
+{
     VerifierConfig c;
     c.hs256_secret = kSecret;
     c.admin_api_key = kAdminKey;
     return c;
 }
 
-TEST(AuthConstantTime, EqualOnlyForIdenticalInputs) {
+TEST(AuthConstantTime, EqualOnlyForIdenticalInputs)
+{
     EXPECT_TRUE(detail::constant_time_equal("abc", "abc"));
     EXPECT_FALSE(detail::constant_time_equal("abc", "abd"));
     EXPECT_FALSE(detail::constant_time_equal("abc", "abcd"));  // prefix
@@ -25,7 +27,8 @@ TEST(AuthConstantTime, EqualOnlyForIdenticalInputs) {
     EXPECT_FALSE(detail::constant_time_equal(std::string("a\0b", 3), std::string("a\0c", 3)));
 }
 
-TEST(AuthConstantTime, DigestIsSha256) {
+TEST(AuthConstantTime, DigestIsSha256)
+{
     // SHA-256("abc"), FIPS 180-2 appendix B.1.
     const auto d = detail::sha256("abc");
     EXPECT_EQ(d[0], 0xba);
@@ -33,7 +36,8 @@ TEST(AuthConstantTime, DigestIsSha256) {
     EXPECT_EQ(d[31], 0xad);
 }
 
-TEST(AuthAdminKey, ExactKeyIsServicePrincipal) {
+TEST(AuthAdminKey, ExactKeyIsServicePrincipal)
+{
     const Verifier v(admin_config());
     EXPECT_TRUE(v.admin_key_enabled());
     const auto result = v.authenticate("Bearer " + kAdminKey);
@@ -43,7 +47,8 @@ TEST(AuthAdminKey, ExactKeyIsServicePrincipal) {
     EXPECT_TRUE(result.principal->user_id.empty());
 }
 
-TEST(AuthAdminKey, NearMissesAreRefused) {
+TEST(AuthAdminKey, NearMissesAreRefused)
+{
     const Verifier v(admin_config());
     std::string last_changed = kAdminKey;
     last_changed.back() = 'x';
@@ -56,7 +61,8 @@ TEST(AuthAdminKey, NearMissesAreRefused) {
     EXPECT_FALSE(v.verify_token(kAdminKey).ok());
 }
 
-TEST(AuthAdminKey, DisabledWhenEmpty) {
+TEST(AuthAdminKey, DisabledWhenEmpty)
+{
     VerifierConfig c;
     c.hs256_secret = kSecret;
     const Verifier v(c);
@@ -64,13 +70,14 @@ TEST(AuthAdminKey, DisabledWhenEmpty) {
     EXPECT_FALSE(v.authenticate("Bearer " + kAdminKey).ok());
 }
 
-TEST(AuthAdminKey, UnsendableKeyRejectedAtConstruction) {
+TEST(AuthAdminKey, UnsendableKeyRejectedAtConstruction)
+{
     VerifierConfig c = admin_config();
     c.admin_api_key = "has a space";
     try {
         const Verifier v(c);
         FAIL() << "expected ConfigError";
-    } catch (const ConfigError& e) {
+    } catch (const ConfigError &e) {
         EXPECT_EQ(std::string(e.what()).find("has a space"), std::string::npos);  // value not echoed
         EXPECT_NE(std::string(e.what()).find("ADMIN_API_KEY"), std::string::npos);
     }

@@ -10,53 +10,68 @@
 namespace nw::auth {
 namespace {
 
-using nlohmann::json;
 using detail::base64url_encode;
+using nlohmann::json;
 
 constexpr std::int64_t kNow = 1'700'000'000;
 const std::string kSecret = "super-secret-jwt-token-with-at-least-32-characters-long";
 const std::string kUrl = "https://abcdefgh.supabase.co";
-const char* const kUser = "0b7c1e9a-5f2d-4c3b-8a61-7d9e2f4c6b80";
+const char *const kUser = "0b7c1e9a-5f2d-4c3b-8a61-7d9e2f4c6b80";
 
-std::string hmac_sha256(const std::string& key, const std::string& data) {
+std::string hmac_sha256(const std::string &key, const std::string &data)
+{
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
-    return std::string(reinterpret_cast<char*>(mac), len);
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char *>(data.data()),
+         data.size(), mac, &len);
+    return std::string(reinterpret_cast<char *>(mac), len);
 }
 
-std::string sign_hs(const json& header, const json& payload, const std::string& key = kSecret) {
+std::string sign_hs(const json &header, const json &payload, const std::string &key = kSecret)
+{
     const std::string input = base64url_encode(header.dump()) + "." + base64url_encode(payload.dump());
     return input + "." + base64url_encode(hmac_sha256(key, input));
 }
 
-json hs_header() { return json{{"alg", "HS256"}, {"typ", "JWT"}}; }
-
-json user_claims() {
-    return json{{"iss", kUrl + "/auth/v1"}, {"sub", kUser}, {"aud", "authenticated"},
-                {"role", "authenticated"}, {"exp", kNow + 3600}, {"iat", kNow - 5},
-                {"session_id", "5b2a0d6e-1f3c-4e8a-9d7b-3c6f1a2e4d90"}, {"is_anonymous", false}};
+json hs_header()
+{
+    return json{{"alg", "HS256"}, {"typ", "JWT"}};
 }
 
-VerifierConfig config(bool with_url = true) {
+json user_claims()
+{
+    return json{{"iss", kUrl + "/auth/v1"},
+                {"sub", kUser},
+                {"aud", "authenticated"},
+                {"role", "authenticated"},
+                {"exp", kNow + 3600},
+                {"iat", kNow - 5},
+                {"session_id", "5b2a0d6e-1f3c-4e8a-9d7b-3c6f1a2e4d90"},
+                {"is_anonymous", false}};
+}
+
+VerifierConfig config(bool with_url = true)
+{
     VerifierConfig c;
     c.hs256_secret = kSecret;
-    if (with_url) c.supabase_url = kUrl;
+    if (with_url)
+        c.supabase_url = kUrl;
     c.clock = [] { return kNow; };
     return c;
 }
 
-Failure failure_of(const std::string& token, const VerifierConfig& c = config()) {
+Failure failure_of(const std::string &token, const VerifierConfig &c = config())
+{
     return Verifier(c).verify_token(token).failure;
 }
 
 // An RSA public key in PEM, the secret of the classic HS/RS confusion attack.
-std::string rsa_public_pem() {
-    EVP_PKEY* key = EVP_RSA_gen(2048);
-    BIO* bio = BIO_new(BIO_s_mem());
+std::string rsa_public_pem()
+{
+    EVP_PKEY *key = EVP_RSA_gen(2048);
+    BIO *bio = BIO_new(BIO_s_mem());
     PEM_write_bio_PUBKEY(bio, key);
-    char* data = nullptr;
+    char *data = nullptr;
     const long len = BIO_get_mem_data(bio, &data);
     std::string pem(data, static_cast<std::size_t>(len));
     BIO_free(bio);
@@ -64,7 +79,8 @@ std::string rsa_public_pem() {
     return pem;
 }
 
-TEST(AuthHs256, ValidUserToken) {
+TEST(AuthHs256, ValidUserToken)
+{
     const Verifier v(config());
     const auto result = v.authenticate("Bearer " + sign_hs(hs_header(), user_claims()));
     ASSERT_TRUE(result.ok()) << to_string(result.failure);
@@ -75,7 +91,8 @@ TEST(AuthHs256, ValidUserToken) {
     EXPECT_EQ(v.expected_issuer(), kUrl + "/auth/v1");
 }
 
-TEST(AuthHs256, UpperCaseSubIsNormalised) {
+TEST(AuthHs256, UpperCaseSubIsNormalised)
+{
     auto claims = user_claims();
     claims["sub"] = "0B7C1E9A-5F2D-4C3B-8A61-7D9E2F4C6B80";
     const auto result = Verifier(config()).verify_token(sign_hs(hs_header(), claims));
@@ -83,9 +100,10 @@ TEST(AuthHs256, UpperCaseSubIsNormalised) {
     EXPECT_EQ(result.principal->user_id, kUser);
 }
 
-TEST(AuthHs256, AlgNoneRefused) {
-    const auto unsigned_part = base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." +
-                               base64url_encode(user_claims().dump());
+TEST(AuthHs256, AlgNoneRefused)
+{
+    const auto unsigned_part =
+        base64url_encode(R"({"alg":"none","typ":"JWT"})") + "." + base64url_encode(user_claims().dump());
     EXPECT_EQ(failure_of(unsigned_part + "."), Failure::Malformed);  // empty signature
     // Even with something in the signature slot, "none" (any case) is not an algorithm we run.
     EXPECT_EQ(failure_of(unsigned_part + "." + base64url_encode("x")), Failure::AlgorithmNotAllowed);
@@ -93,25 +111,29 @@ TEST(AuthHs256, AlgNoneRefused) {
     EXPECT_EQ(failure_of(upper + "." + base64url_encode("x")), Failure::AlgorithmNotAllowed);
 }
 
-TEST(AuthHs256, OtherHmacAlgorithmsRefused) {
+TEST(AuthHs256, OtherHmacAlgorithmsRefused)
+{
     // A correctly computed HS512-labelled token is still refused: only HS256 is configured.
     const json header{{"alg", "HS512"}, {"typ", "JWT"}};
     EXPECT_EQ(failure_of(sign_hs(header, user_claims())), Failure::AlgorithmNotAllowed);
 }
 
-TEST(AuthHs256, KeyConfusionWithRsaPublicKeyRefused) {
+TEST(AuthHs256, KeyConfusionWithRsaPublicKeyRefused)
+{
     // HS256 signed with the PEM of a public key: checked against the secret only.
     const std::string pem = rsa_public_pem();
     EXPECT_EQ(failure_of(sign_hs(hs_header(), user_claims(), pem)), Failure::BadSignature);
 }
 
-TEST(AuthHs256, Rs256TokenWhenOnlyHs256ConfiguredRefused) {
+TEST(AuthHs256, Rs256TokenWhenOnlyHs256ConfiguredRefused)
+{
     const json header{{"alg", "RS256"}, {"typ", "JWT"}, {"kid", "k1"}};
     const std::string input = base64url_encode(header.dump()) + "." + base64url_encode(user_claims().dump());
     EXPECT_EQ(failure_of(input + "." + base64url_encode(std::string(256, 'x'))), Failure::AlgorithmNotAllowed);
 }
 
-TEST(AuthHs256, ExpiryLeeway) {
+TEST(AuthHs256, ExpiryLeeway)
+{
     auto claims = user_claims();
     claims["exp"] = kNow - 20;  // expired, but within 30 s of skew
     EXPECT_TRUE(Verifier(config()).verify_token(sign_hs(hs_header(), claims)).ok());
@@ -121,13 +143,15 @@ TEST(AuthHs256, ExpiryLeeway) {
     EXPECT_EQ(failure_of(sign_hs(hs_header(), claims)), Failure::MissingExpiry);
 }
 
-TEST(AuthHs256, NotBeforeInFuture) {
+TEST(AuthHs256, NotBeforeInFuture)
+{
     auto claims = user_claims();
     claims["nbf"] = kNow + 120;
     EXPECT_EQ(failure_of(sign_hs(hs_header(), claims)), Failure::NotYetValid);
 }
 
-TEST(AuthHs256, AudienceRules) {
+TEST(AuthHs256, AudienceRules)
+{
     auto claims = user_claims();
     claims["aud"] = "anon";
     EXPECT_EQ(failure_of(sign_hs(hs_header(), claims)), Failure::BadAudience);
@@ -135,7 +159,8 @@ TEST(AuthHs256, AudienceRules) {
     EXPECT_TRUE(Verifier(config()).verify_token(sign_hs(hs_header(), claims)).ok());
 }
 
-TEST(AuthHs256, SubjectRules) {
+TEST(AuthHs256, SubjectRules)
+{
     auto claims = user_claims();
     claims.erase("sub");
     EXPECT_EQ(failure_of(sign_hs(hs_header(), claims)), Failure::BadSubject);
@@ -143,7 +168,8 @@ TEST(AuthHs256, SubjectRules) {
     EXPECT_EQ(failure_of(sign_hs(hs_header(), claims)), Failure::BadSubject);
 }
 
-TEST(AuthHs256, IssuerCheckedWhenSupabaseUrlSet) {
+TEST(AuthHs256, IssuerCheckedWhenSupabaseUrlSet)
+{
     auto claims = user_claims();
     claims["iss"] = "https://other.supabase.co/auth/v1";
     EXPECT_EQ(failure_of(sign_hs(hs_header(), claims)), Failure::BadIssuer);
@@ -154,7 +180,8 @@ TEST(AuthHs256, IssuerCheckedWhenSupabaseUrlSet) {
     EXPECT_TRUE(Verifier(c).verify_token(sign_hs(hs_header(), user_claims())).ok());
 }
 
-TEST(AuthHs256, TamperedPayloadRefused) {
+TEST(AuthHs256, TamperedPayloadRefused)
+{
     const std::string token = sign_hs(hs_header(), user_claims());
     auto claims = user_claims();
     claims["sub"] = "11111111-2222-4333-8444-555555555555";
@@ -163,7 +190,8 @@ TEST(AuthHs256, TamperedPayloadRefused) {
     EXPECT_EQ(failure_of(forged), Failure::BadSignature);
 }
 
-TEST(AuthHs256, TamperedSignatureRefused) {
+TEST(AuthHs256, TamperedSignatureRefused)
+{
     std::string token = sign_hs(hs_header(), user_claims());
     const std::size_t first_sig_char = token.rfind('.') + 1;
     token[first_sig_char] = token[first_sig_char] == 'A' ? 'B' : 'A';
@@ -172,7 +200,8 @@ TEST(AuthHs256, TamperedSignatureRefused) {
     EXPECT_EQ(failure_of(sign_hs(hs_header(), user_claims(), std::string(32, 'z'))), Failure::BadSignature);
 }
 
-TEST(AuthHs256, OversizedTokenRefusedBeforeParsing) {
+TEST(AuthHs256, OversizedTokenRefusedBeforeParsing)
+{
     auto claims = user_claims();
     claims["padding"] = std::string(kMaxTokenBytes, 'p');
     const std::string token = sign_hs(hs_header(), claims);
@@ -181,7 +210,8 @@ TEST(AuthHs256, OversizedTokenRefusedBeforeParsing) {
     EXPECT_EQ(Verifier(config()).authenticate("Bearer " + token).failure, Failure::TokenTooLarge);
 }
 
-TEST(AuthHs256, MalformedTokensRefused) {
+TEST(AuthHs256, MalformedTokensRefused)
+{
     const std::string good = sign_hs(hs_header(), user_claims());
     const std::string sig = good.substr(good.rfind('.'));
     EXPECT_EQ(failure_of("not-a-jwt"), Failure::Malformed);
@@ -196,7 +226,8 @@ TEST(AuthHs256, MalformedTokensRefused) {
     EXPECT_EQ(failure_of(sign_hs(json{{"alg", "HS256"}, {"typ", "JWE"}}, user_claims())), Failure::Malformed);
 }
 
-TEST(AuthHs256, DuplicateClaimRefused) {
+TEST(AuthHs256, DuplicateClaimRefused)
+{
     // A validly signed payload naming sub twice: parsers disagree on which wins.
     const std::string payload = std::string(R"({"sub":")") + kUser +
                                 R"(","sub":"11111111-2222-4333-8444-555555555555","aud":"authenticated","exp":)" +
@@ -205,9 +236,13 @@ TEST(AuthHs256, DuplicateClaimRefused) {
     EXPECT_EQ(failure_of(input + "." + base64url_encode(hmac_sha256(kSecret, input))), Failure::Malformed);
 }
 
-TEST(AuthHs256, ServiceRoleTokenIsService) {
-    const json claims{{"iss", "supabase"}, {"ref", "abcdefgh"}, {"role", "service_role"},
-                      {"iat", kNow - 86400}, {"exp", kNow + 315360000}};
+TEST(AuthHs256, ServiceRoleTokenIsService)
+{
+    const json claims{{"iss", "supabase"},
+                      {"ref", "abcdefgh"},
+                      {"role", "service_role"},
+                      {"iat", kNow - 86400},
+                      {"exp", kNow + 315360000}};
     const auto result = Verifier(config()).authenticate("Bearer " + sign_hs(hs_header(), claims));
     ASSERT_TRUE(result.ok()) << to_string(result.failure);
     EXPECT_EQ(result.principal->kind, Principal::Kind::Service);
@@ -215,12 +250,14 @@ TEST(AuthHs256, ServiceRoleTokenIsService) {
     EXPECT_TRUE(result.principal->user_id.empty());
 }
 
-TEST(AuthHs256, AnonKeyIsNotAUser) {
+TEST(AuthHs256, AnonKeyIsNotAUser)
+{
     const json claims{{"iss", "supabase"}, {"ref", "abcdefgh"}, {"role", "anon"}, {"exp", kNow + 3600}};
     EXPECT_EQ(failure_of(sign_hs(hs_header(), claims)), Failure::BadAudience);
 }
 
-TEST(AuthHs256, AnonymousUserFlagged) {
+TEST(AuthHs256, AnonymousUserFlagged)
+{
     auto claims = user_claims();
     claims["is_anonymous"] = true;
     const auto result = Verifier(config()).verify_token(sign_hs(hs_header(), claims));
@@ -229,13 +266,14 @@ TEST(AuthHs256, AnonymousUserFlagged) {
     EXPECT_TRUE(result.principal->anonymous);
 }
 
-TEST(AuthHs256, ShortSecretRejectedAtConstruction) {
+TEST(AuthHs256, ShortSecretRejectedAtConstruction)
+{
     auto c = config();
     c.hs256_secret = std::string(31, 'k');
     try {
         const Verifier v(c);
         FAIL() << "expected ConfigError";
-    } catch (const ConfigError& e) {
+    } catch (const ConfigError &e) {
         EXPECT_NE(std::string(e.what()).find("SUPABASE_JWT_SECRET"), std::string::npos);
         EXPECT_EQ(std::string(e.what()).find(c.hs256_secret), std::string::npos);
     }
@@ -243,13 +281,15 @@ TEST(AuthHs256, ShortSecretRejectedAtConstruction) {
     EXPECT_NO_THROW(Verifier{c});
 }
 
-TEST(AuthHs256, NoKeyAtAllRejectedAtConstruction) {
+TEST(AuthHs256, NoKeyAtAllRejectedAtConstruction)
+{
     VerifierConfig c;
     c.admin_api_key = "only-an-admin-key";
     EXPECT_THROW(Verifier{c}, ConfigError);
 }
 
-TEST(AuthHs256, FailureNamesNeverCarryTokenText) {
+TEST(AuthHs256, FailureNamesNeverCarryTokenText)
+{
     const Verifier v(config());
     const std::string token = sign_hs(hs_header(), json{{"sub", "x"}, {"exp", kNow + 60}});
     const auto result = v.authenticate("Bearer " + token);

@@ -17,8 +17,8 @@
 namespace nw::auth {
 namespace {
 
-using nlohmann::json;
 using detail::base64url_encode;
+using nlohmann::json;
 
 constexpr std::int64_t kStart = 1'700'000'000;
 const char *const kUser = "c9d8e7f6-a5b4-4c3d-9e2f-1a0b9c8d7e6f";
@@ -34,8 +34,13 @@ json EcJwk(EVP_PKEY *key, const std::string &kid)
     std::size_t len = 0;
     EXPECT_EQ(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len), 1);
     const std::string raw(reinterpret_cast<char *>(point), len);
-    return json{{"kty", "EC"}, {"crv", "P-256"}, {"alg", "ES256"}, {"use", "sig"}, {"kid", kid},
-                {"x", base64url_encode(raw.substr(1, 32))}, {"y", base64url_encode(raw.substr(33, 32))}};
+    return json{{"kty", "EC"},
+                {"crv", "P-256"},
+                {"alg", "ES256"},
+                {"use", "sig"},
+                {"kid", kid},
+                {"x", base64url_encode(raw.substr(1, 32))},
+                {"y", base64url_encode(raw.substr(33, 32))}};
 }
 
 std::string Jwks(std::initializer_list<json> keys)
@@ -50,8 +55,8 @@ std::string Jwks(std::initializer_list<json> keys)
 std::string Es256Token(EVP_PKEY *key, const std::string &kid, std::int64_t now)
 {
     const json header{{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kid}};
-    const json claims{{"sub", kUser}, {"aud", "authenticated"}, {"role", "authenticated"},
-                      {"exp", now + 3600}, {"iat", now}};
+    const json claims{
+        {"sub", kUser}, {"aud", "authenticated"}, {"role", "authenticated"}, {"exp", now + 3600}, {"iat", now}};
     const std::string input = base64url_encode(header.dump()) + "." + base64url_encode(claims.dump());
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     std::size_t len = 0;
@@ -102,7 +107,7 @@ struct KeyServer {
 };
 
 class AuthJwksRefresh : public ::testing::Test {
-  protected:
+protected:
     static void SetUpTestSuite()
     {
         old_.reset(EVP_EC_gen("P-256"));

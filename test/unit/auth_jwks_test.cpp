@@ -17,50 +17,65 @@
 namespace nw::auth {
 namespace {
 
-using nlohmann::json;
 using detail::base64url_encode;
+using nlohmann::json;
 
 constexpr std::int64_t kNow = 1'700'000'000;
 const std::string kUrl = "https://abcdefgh.supabase.co";
 const std::string kSecret(48, 'q');
-const char* const kUser = "c9d8e7f6-a5b4-4c3d-9e2f-1a0b9c8d7e6f";
+const char *const kUser = "c9d8e7f6-a5b4-4c3d-9e2f-1a0b9c8d7e6f";
 
-struct PkeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
+struct PkeyFree {
+    void operator()(EVP_PKEY *p) const { EVP_PKEY_free(p); }
+};
 using Key = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-std::string bn_bytes(const BIGNUM* bn) {
+std::string bn_bytes(const BIGNUM *bn)
+{
     std::string out(static_cast<std::size_t>(BN_num_bytes(bn)), '\0');
-    BN_bn2bin(bn, reinterpret_cast<unsigned char*>(out.data()));
+    BN_bn2bin(bn, reinterpret_cast<unsigned char *>(out.data()));
     return out;
 }
 
-json ec_jwk(EVP_PKEY* key, const std::string& kid) {
+json ec_jwk(EVP_PKEY *key, const std::string &kid)
+{
     unsigned char point[65];
     std::size_t len = 0;
     EXPECT_EQ(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len), 1);
     EXPECT_EQ(len, 65u);  // 0x04 || x || y
-    const std::string raw(reinterpret_cast<char*>(point), len);
-    return json{{"kty", "EC"}, {"crv", "P-256"}, {"alg", "ES256"}, {"use", "sig"}, {"kid", kid},
-                {"key_ops", {"verify"}}, {"x", base64url_encode(raw.substr(1, 32))},
+    const std::string raw(reinterpret_cast<char *>(point), len);
+    return json{{"kty", "EC"},
+                {"crv", "P-256"},
+                {"alg", "ES256"},
+                {"use", "sig"},
+                {"kid", kid},
+                {"key_ops", {"verify"}},
+                {"x", base64url_encode(raw.substr(1, 32))},
                 {"y", base64url_encode(raw.substr(33, 32))}};
 }
 
-json rsa_jwk(EVP_PKEY* key, const std::string& kid) {
-    BIGNUM* n = nullptr;
-    BIGNUM* e = nullptr;
+json rsa_jwk(EVP_PKEY *key, const std::string &kid)
+{
+    BIGNUM *n = nullptr;
+    BIGNUM *e = nullptr;
     EXPECT_EQ(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n), 1);
     EXPECT_EQ(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e), 1);
-    json jwk{{"kty", "RSA"}, {"alg", "RS256"}, {"use", "sig"}, {"kid", kid},
-             {"n", base64url_encode(bn_bytes(n))}, {"e", base64url_encode(bn_bytes(e))}};
+    json jwk{{"kty", "RSA"},
+             {"alg", "RS256"},
+             {"use", "sig"},
+             {"kid", kid},
+             {"n", base64url_encode(bn_bytes(n))},
+             {"e", base64url_encode(bn_bytes(e))}};
     BN_free(n);
     BN_free(e);
     return jwk;
 }
 
-std::string public_pem(EVP_PKEY* key) {
-    BIO* bio = BIO_new(BIO_s_mem());
+std::string public_pem(EVP_PKEY *key)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
     PEM_write_bio_PUBKEY(bio, key);
-    char* data = nullptr;
+    char *data = nullptr;
     const long len = BIO_get_mem_data(bio, &data);
     std::string pem(data, static_cast<std::size_t>(len));
     BIO_free(bio);
@@ -68,89 +83,106 @@ std::string public_pem(EVP_PKEY* key) {
 }
 
 // SHA-256 signature in OpenSSL's native form (DER for ECDSA, PKCS#1 v1.5 for RSA).
-std::string native_signature(EVP_PKEY* key, const std::string& input) {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+std::string native_signature(EVP_PKEY *key, const std::string &input)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     std::size_t len = 0;
     EXPECT_EQ(EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key), 1);
-    EXPECT_EQ(EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size()), 1);
+    EXPECT_EQ(EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const unsigned char *>(input.data()), input.size()),
+              1);
     std::string sig(len, '\0');
-    EXPECT_EQ(EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
-                             reinterpret_cast<const unsigned char*>(input.data()), input.size()), 1);
+    EXPECT_EQ(EVP_DigestSign(ctx, reinterpret_cast<unsigned char *>(sig.data()), &len,
+                             reinterpret_cast<const unsigned char *>(input.data()), input.size()),
+              1);
     EVP_MD_CTX_free(ctx);
     sig.resize(len);
     return sig;
 }
 
-std::string der_to_raw(const std::string& der) {
-    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-    ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
-    const BIGNUM* r = nullptr;
-    const BIGNUM* s = nullptr;
+std::string der_to_raw(const std::string &der)
+{
+    const auto *p = reinterpret_cast<const unsigned char *>(der.data());
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
+    const BIGNUM *r = nullptr;
+    const BIGNUM *s = nullptr;
     ECDSA_SIG_get0(sig, &r, &s);
     unsigned char raw[64];
     BN_bn2binpad(r, raw, 32);
     BN_bn2binpad(s, raw + 32, 32);
     ECDSA_SIG_free(sig);
-    return std::string(reinterpret_cast<char*>(raw), 64);
+    return std::string(reinterpret_cast<char *>(raw), 64);
 }
 
-std::string signing_input(const json& header, const json& payload) {
+std::string signing_input(const json &header, const json &payload)
+{
     return base64url_encode(header.dump()) + "." + base64url_encode(payload.dump());
 }
 
 // alg "ES256" or "RS256"; kid omitted from the header when empty.
-std::string sign(EVP_PKEY* key, const std::string& alg, const std::string& kid, const json& payload) {
+std::string sign(EVP_PKEY *key, const std::string &alg, const std::string &kid, const json &payload)
+{
     json header{{"alg", alg}, {"typ", "JWT"}};
-    if (!kid.empty()) header["kid"] = kid;
+    if (!kid.empty())
+        header["kid"] = kid;
     const std::string input = signing_input(header, payload);
     std::string sig = native_signature(key, input);
-    if (alg == "ES256") sig = der_to_raw(sig);
+    if (alg == "ES256")
+        sig = der_to_raw(sig);
     return input + "." + base64url_encode(sig);
 }
 
-std::string sign_hs(const std::string& secret, const json& header, const json& payload) {
+std::string sign_hs(const std::string &secret, const json &header, const json &payload)
+{
     const std::string input = signing_input(header, payload);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-    return input + "." + base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
+         reinterpret_cast<const unsigned char *>(input.data()), input.size(), mac, &len);
+    return input + "." + base64url_encode(std::string(reinterpret_cast<char *>(mac), len));
 }
 
-json user_claims() {
-    return json{{"iss", kUrl + "/auth/v1"}, {"sub", kUser}, {"aud", "authenticated"},
-                {"role", "authenticated"}, {"exp", kNow + 3600}, {"iat", kNow}};
+json user_claims()
+{
+    return json{{"iss", kUrl + "/auth/v1"}, {"sub", kUser},       {"aud", "authenticated"},
+                {"role", "authenticated"},  {"exp", kNow + 3600}, {"iat", kNow}};
 }
 
 class AuthJwks : public ::testing::Test {
 protected:
-    static void SetUpTestSuite() {
+    static void SetUpTestSuite()
+    {
         ec1_.reset(EVP_EC_gen("P-256"));
         ec2_.reset(EVP_EC_gen("P-256"));
         rsa_.reset(EVP_RSA_gen(2048));
     }
-    static void TearDownTestSuite() {
+    static void TearDownTestSuite()
+    {
         ec1_.reset();
         ec2_.reset();
         rsa_.reset();
     }
 
-    static std::string jwks(std::initializer_list<json> keys) {
+    static std::string jwks(std::initializer_list<json> keys)
+    {
         json array = json::array();
-        for (const auto& key : keys) array.push_back(key);
+        for (const auto &key : keys)
+            array.push_back(key);
         return json{{"keys", array}}.dump();
     }
 
-    static VerifierConfig config(const std::string& jwks_text, bool with_secret = false) {
+    static VerifierConfig config(const std::string &jwks_text, bool with_secret = false)
+    {
         VerifierConfig c;
         c.jwks_json = jwks_text;
-        if (with_secret) c.hs256_secret = kSecret;
+        if (with_secret)
+            c.hs256_secret = kSecret;
         c.supabase_url = kUrl;
         c.clock = [] { return kNow; };
         return c;
     }
 
-    static VerifierConfig standard(bool with_secret = false) {
+    static VerifierConfig standard(bool with_secret = false)
+    {
         return config(jwks({ec_jwk(ec1_.get(), "ec-1"), ec_jwk(ec2_.get(), "ec-2"), rsa_jwk(rsa_.get(), "rsa-1")}),
                       with_secret);
     }
@@ -160,7 +192,8 @@ protected:
 
 Key AuthJwks::ec1_, AuthJwks::ec2_, AuthJwks::rsa_;
 
-TEST_F(AuthJwks, Es256TokenWithKid) {
+TEST_F(AuthJwks, Es256TokenWithKid)
+{
     const Verifier v(standard());
     EXPECT_EQ(v.jwks_summary().usable, 3u);
     const auto result = v.authenticate("Bearer " + sign(ec1_.get(), "ES256", "ec-1", user_claims()));
@@ -169,19 +202,22 @@ TEST_F(AuthJwks, Es256TokenWithKid) {
     EXPECT_EQ(result.principal->user_id, kUser);
 }
 
-TEST_F(AuthJwks, Rs256TokenWithKid) {
+TEST_F(AuthJwks, Rs256TokenWithKid)
+{
     const auto result = Verifier(standard()).verify_token(sign(rsa_.get(), "RS256", "rsa-1", user_claims()));
     ASSERT_TRUE(result.ok()) << to_string(result.failure);
     EXPECT_EQ(result.principal->user_id, kUser);
 }
 
-TEST_F(AuthJwks, NoKidTriesKeysOfTheTokenAlgorithm) {
+TEST_F(AuthJwks, NoKidTriesKeysOfTheTokenAlgorithm)
+{
     const Verifier v(standard());
     EXPECT_TRUE(v.verify_token(sign(ec2_.get(), "ES256", "", user_claims())).ok());
     EXPECT_TRUE(v.verify_token(sign(rsa_.get(), "RS256", "", user_claims())).ok());
 }
 
-TEST_F(AuthJwks, KidPinsTheKey) {
+TEST_F(AuthJwks, KidPinsTheKey)
+{
     const Verifier v(standard());
     // Signed by ec-2 but claiming ec-1: only ec-1 is tried.
     EXPECT_EQ(v.verify_token(sign(ec2_.get(), "ES256", "ec-1", user_claims())).failure, Failure::BadSignature);
@@ -190,7 +226,8 @@ TEST_F(AuthJwks, KidPinsTheKey) {
     EXPECT_EQ(v.verify_token(sign(ec1_.get(), "ES256", "rsa-1", user_claims())).failure, Failure::UnknownKey);
 }
 
-TEST_F(AuthJwks, AlgorithmMustHaveAConfiguredKey) {
+TEST_F(AuthJwks, AlgorithmMustHaveAConfiguredKey)
+{
     const Verifier ec_only(config(jwks({ec_jwk(ec1_.get(), "ec-1")})));
     EXPECT_EQ(ec_only.verify_token(sign(rsa_.get(), "RS256", "rsa-1", user_claims())).failure,
               Failure::AlgorithmNotAllowed);
@@ -199,19 +236,22 @@ TEST_F(AuthJwks, AlgorithmMustHaveAConfiguredKey) {
               Failure::AlgorithmNotAllowed);
 }
 
-TEST_F(AuthJwks, HsTokenKeyedWithPublicKeyPemRefused) {
+TEST_F(AuthJwks, HsTokenKeyedWithPublicKeyPemRefused)
+{
     // CVE-2015-9235 style: HMAC keyed with the published key's PEM (what a
     // naive libjwt call with that PEM would accept).
     const json header{{"alg", "HS256"}, {"typ", "JWT"}, {"kid", "rsa-1"}};
     const std::string rsa_forged = sign_hs(public_pem(rsa_.get()), header, user_claims());
-    const std::string ec_forged = sign_hs(public_pem(ec1_.get()), json{{"alg", "HS256"}, {"kid", "ec-1"}}, user_claims());
+    const std::string ec_forged =
+        sign_hs(public_pem(ec1_.get()), json{{"alg", "HS256"}, {"kid", "ec-1"}}, user_claims());
     EXPECT_EQ(Verifier(standard(false)).verify_token(rsa_forged).failure, Failure::AlgorithmNotAllowed);
     EXPECT_EQ(Verifier(standard(false)).verify_token(ec_forged).failure, Failure::AlgorithmNotAllowed);
     EXPECT_EQ(Verifier(standard(true)).verify_token(rsa_forged).failure, Failure::BadSignature);
     EXPECT_EQ(Verifier(standard(true)).verify_token(ec_forged).failure, Failure::BadSignature);
 }
 
-TEST_F(AuthJwks, ServiceRoleSignedByJwksKeyIsNotService) {
+TEST_F(AuthJwks, ServiceRoleSignedByJwksKeyIsNotService)
+{
     const json claims{{"iss", "supabase"}, {"role", "service_role"}, {"exp", kNow + 3600}};
     const Verifier v(standard(true));
     const auto es = v.verify_token(sign(ec1_.get(), "ES256", "ec-1", claims));
@@ -227,7 +267,8 @@ TEST_F(AuthJwks, ServiceRoleSignedByJwksKeyIsNotService) {
     EXPECT_EQ(hs.principal->kind, Principal::Kind::Service);
 }
 
-TEST_F(AuthJwks, TamperedEs256Refused) {
+TEST_F(AuthJwks, TamperedEs256Refused)
+{
     const Verifier v(standard());
     std::string token = sign(ec1_.get(), "ES256", "ec-1", user_claims());
     const std::size_t sig_pos = token.rfind('.') + 1;
@@ -237,12 +278,13 @@ TEST_F(AuthJwks, TamperedEs256Refused) {
 
     auto claims = user_claims();
     claims["sub"] = "11111111-2222-4333-8444-555555555555";
-    const std::string forged = token.substr(0, token.find('.') + 1) + base64url_encode(claims.dump()) +
-                               token.substr(token.rfind('.'));
+    const std::string forged =
+        token.substr(0, token.find('.') + 1) + base64url_encode(claims.dump()) + token.substr(token.rfind('.'));
     EXPECT_EQ(v.verify_token(forged).failure, Failure::BadSignature);
 }
 
-TEST_F(AuthJwks, DerEncodedEs256SignatureRefused) {
+TEST_F(AuthJwks, DerEncodedEs256SignatureRefused)
+{
     // JWS wants raw R||S; a DER signature over the same input is not valid.
     const json header{{"alg", "ES256"}, {"kid", "ec-1"}};
     const std::string input = signing_input(header, user_claims());
@@ -250,16 +292,18 @@ TEST_F(AuthJwks, DerEncodedEs256SignatureRefused) {
     EXPECT_EQ(Verifier(standard()).verify_token(input + "." + base64url_encode(der)).failure, Failure::BadSignature);
 }
 
-TEST_F(AuthJwks, TamperedRs256PayloadRefused) {
+TEST_F(AuthJwks, TamperedRs256PayloadRefused)
+{
     const std::string token = sign(rsa_.get(), "RS256", "rsa-1", user_claims());
     auto claims = user_claims();
     claims["exp"] = kNow + 999999;
-    const std::string forged = token.substr(0, token.find('.') + 1) + base64url_encode(claims.dump()) +
-                               token.substr(token.rfind('.'));
+    const std::string forged =
+        token.substr(0, token.find('.') + 1) + base64url_encode(claims.dump()) + token.substr(token.rfind('.'));
     EXPECT_EQ(Verifier(standard()).verify_token(forged).failure, Failure::BadSignature);
 }
 
-TEST_F(AuthJwks, ClaimRulesApplyToJwksTokens) {
+TEST_F(AuthJwks, ClaimRulesApplyToJwksTokens)
+{
     const Verifier v(standard());
     auto claims = user_claims();
     claims["iss"] = "https://evil.example/auth/v1";
@@ -274,7 +318,8 @@ TEST_F(AuthJwks, ClaimRulesApplyToJwksTokens) {
     EXPECT_TRUE(anon.principal->anonymous);
 }
 
-TEST_F(AuthJwks, UnsupportedKeysAreSkipped) {
+TEST_F(AuthJwks, UnsupportedKeysAreSkipped)
+{
     json enc = ec_jwk(ec1_.get(), "enc");
     enc["use"] = "enc";
     json no_verify = ec_jwk(ec1_.get(), "sign-only");
@@ -295,7 +340,8 @@ TEST_F(AuthJwks, UnsupportedKeysAreSkipped) {
     const json weak = rsa_jwk(small.get(), "weak");
     const json good = ec_jwk(ec2_.get(), "good");
 
-    const auto set = detail::parse_jwks(jwks({enc, no_verify, p384, rs384, ps256, off_curve, short_x, oct, okp, weak, good}));
+    const auto set =
+        detail::parse_jwks(jwks({enc, no_verify, p384, rs384, ps256, off_curve, short_x, oct, okp, weak, good}));
     ASSERT_EQ(set.keys.size(), 1u);
     EXPECT_EQ(set.keys[0].kid.value(), "good");
     EXPECT_EQ(set.keys[0].alg, detail::Alg::ES256);
@@ -307,7 +353,8 @@ TEST_F(AuthJwks, UnsupportedKeysAreSkipped) {
     EXPECT_TRUE(v.verify_token(sign(ec2_.get(), "ES256", "good", user_claims())).ok());
 }
 
-TEST_F(AuthJwks, MalformedRsaKeysAreSkipped) {
+TEST_F(AuthJwks, MalformedRsaKeysAreSkipped)
+{
     const json good = rsa_jwk(rsa_.get(), "rsa-1");
     json even_n = good;
     std::string n = *detail::base64url_decode(good["n"].get<std::string>());
@@ -322,7 +369,8 @@ TEST_F(AuthJwks, MalformedRsaKeysAreSkipped) {
     EXPECT_EQ(set.skipped, 3u);
 }
 
-TEST_F(AuthJwks, KeysWithoutOptionalMembersAreUsable) {
+TEST_F(AuthJwks, KeysWithoutOptionalMembersAreUsable)
+{
     json bare = ec_jwk(ec1_.get(), "x");
     bare.erase("alg");
     bare.erase("use");
@@ -334,12 +382,14 @@ TEST_F(AuthJwks, KeysWithoutOptionalMembersAreUsable) {
     EXPECT_EQ(v.verify_token(sign(ec1_.get(), "ES256", "x", user_claims())).failure, Failure::UnknownKey);
 }
 
-TEST_F(AuthJwks, SingleJwkDocumentAccepted) {
+TEST_F(AuthJwks, SingleJwkDocumentAccepted)
+{
     const Verifier v(config(rsa_jwk(rsa_.get(), "rsa-1").dump()));
     EXPECT_TRUE(v.verify_token(sign(rsa_.get(), "RS256", "rsa-1", user_claims())).ok());
 }
 
-TEST_F(AuthJwks, BadDocumentsRejectedAtConstruction) {
+TEST_F(AuthJwks, BadDocumentsRejectedAtConstruction)
+{
     EXPECT_THROW(Verifier{config("not json")}, ConfigError);
     EXPECT_THROW(Verifier{config(R"({"keys":{}})")}, ConfigError);
     EXPECT_THROW(Verifier{config(R"({"foo":[]})")}, ConfigError);
@@ -348,7 +398,8 @@ TEST_F(AuthJwks, BadDocumentsRejectedAtConstruction) {
     EXPECT_NO_THROW(Verifier{config(R"({"keys":[]})", true)});
 }
 
-TEST_F(AuthJwks, ReplaceJwksRotatesKeys) {
+TEST_F(AuthJwks, ReplaceJwksRotatesKeys)
+{
     Verifier v(config(jwks({ec_jwk(ec1_.get(), "ec-1")})));
     const std::string old_token = sign(ec1_.get(), "ES256", "ec-1", user_claims());
     const std::string new_token = sign(ec2_.get(), "ES256", "ec-2", user_claims());
@@ -365,7 +416,8 @@ TEST_F(AuthJwks, ReplaceJwksRotatesKeys) {
     EXPECT_TRUE(v.verify_token(new_token).ok());
 }
 
-TEST_F(AuthJwks, VerifyWhileReplacingJwksIsSafe) {
+TEST_F(AuthJwks, VerifyWhileReplacingJwksIsSafe)
+{
     Verifier v(standard());
     const std::string es = sign(ec1_.get(), "ES256", "ec-1", user_claims());
     const std::string rs = sign(rsa_.get(), "RS256", "rsa-1", user_claims());
@@ -374,11 +426,14 @@ TEST_F(AuthJwks, VerifyWhileReplacingJwksIsSafe) {
     std::vector<std::thread> readers;
     for (int t = 0; t < 4; ++t) {
         readers.emplace_back([&] {
-            for (int i = 0; i < 25; ++i) accepted += v.verify_token(i % 2 ? es : rs).ok() ? 1 : 0;
+            for (int i = 0; i < 25; ++i)
+                accepted += v.verify_token(i % 2 ? es : rs).ok() ? 1 : 0;
         });
     }
-    for (int i = 0; i < 25; ++i) v.replace_jwks(doc);
-    for (auto& r : readers) r.join();
+    for (int i = 0; i < 25; ++i)
+        v.replace_jwks(doc);
+    for (auto &r : readers)
+        r.join();
     EXPECT_EQ(accepted.load(), 100);
 }
 

@@ -33,13 +33,12 @@ TEST(RateLimitDetail, RoundTrips)
 
 TEST(RateLimitDetail, RefusesMalformedDetails)
 {
-    for (const char *bad : {"", "Retry after  seconds.", "Retry after seconds.", "Retry after 5 seconds",
-                            "retry after 5 seconds.", "Retry after 5 seconds. ", " Retry after 5 seconds.",
-                            "Retry after -5 seconds.", "Retry after +5 seconds.", "Retry after 05 seconds.",
-                            "Retry after 5.0 seconds.", "Retry after 5 5 seconds.", "Retry after x seconds.",
-                            "Retry after 5 minutes.", "Retry after 5 seconds. Retry after 6 seconds.",
-                            "Please: Retry after 5 seconds.", "Retry after 1234567890123456789 seconds.",
-                            "Retry after 99999999999999999999 seconds."})
+    for (const char *bad :
+         {"", "Retry after  seconds.", "Retry after seconds.", "Retry after 5 seconds", "retry after 5 seconds.",
+          "Retry after 5 seconds. ", " Retry after 5 seconds.", "Retry after -5 seconds.", "Retry after +5 seconds.",
+          "Retry after 05 seconds.", "Retry after 5.0 seconds.", "Retry after 5 5 seconds.", "Retry after x seconds.",
+          "Retry after 5 minutes.", "Retry after 5 seconds. Retry after 6 seconds.", "Please: Retry after 5 seconds.",
+          "Retry after 1234567890123456789 seconds.", "Retry after 99999999999999999999 seconds."})
         EXPECT_FALSE(nw::ParseRetryAfterDetail(bad).has_value()) << '"' << bad << '"';
     EXPECT_FALSE(nw::ParseRetryAfterDetail(std::string_view("Retry after 5\0 seconds.", 23)).has_value());
 }

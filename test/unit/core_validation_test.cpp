@@ -98,11 +98,11 @@ TEST(Validation, DisplayNameCountsCodePoints)
     EXPECT_TRUE(nw::IsDisplayName(e_acute_64));
     EXPECT_FALSE(nw::IsDisplayName(e_acute_64 + "x"));
     EXPECT_FALSE(nw::IsDisplayName("bad\nname"));
-    EXPECT_FALSE(nw::IsDisplayName("\xc3"));      // truncated UTF-8
-    EXPECT_FALSE(nw::IsDisplayName("\xc0\xaf"));  // overlong encoding
-    EXPECT_FALSE(nw::IsDisplayName("\xe0\x80\x80"));  // overlong 3-byte form
-    EXPECT_FALSE(nw::IsDisplayName("\xed\xa0\x80"));  // a surrogate
-    EXPECT_FALSE(nw::IsDisplayName("\xf4\x90\x80\x80"));  // above U+10FFFF
+    EXPECT_FALSE(nw::IsDisplayName("\xc3"));                          // truncated UTF-8
+    EXPECT_FALSE(nw::IsDisplayName("\xc0\xaf"));                      // overlong encoding
+    EXPECT_FALSE(nw::IsDisplayName("\xe0\x80\x80"));                  // overlong 3-byte form
+    EXPECT_FALSE(nw::IsDisplayName("\xed\xa0\x80"));                  // a surrogate
+    EXPECT_FALSE(nw::IsDisplayName("\xf4\x90\x80\x80"));              // above U+10FFFF
     EXPECT_TRUE(nw::IsDisplayName("\xe2\x82\xac \xf0\x9f\x93\x9e"));  // euro sign, telephone receiver
 }
 

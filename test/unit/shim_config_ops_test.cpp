@@ -91,17 +91,17 @@ TEST(ShimConfigOps, JwksUrlMustBeHttpsOrLoopbackHttp)
 {
     Config c = Serveable();
     c.supabase_jwt_secret.clear();
-    for (const char *fine : {"https://abc.supabase.co/auth/v1/.well-known/jwks.json", "http://127.0.0.1:9999/jwks",
-                             "http://127.0.0.1/jwks", "http://127.8.9.10:80/x", "http://localhost:8000/jwks",
-                             "http://[::1]:8000/jwks", "HTTPS://abc.supabase.co/jwks", "/etc/number-wallet/jwks.json",
-                             "jwks.json"}) {
+    for (const char *fine :
+         {"https://abc.supabase.co/auth/v1/.well-known/jwks.json", "http://127.0.0.1:9999/jwks",
+          "http://127.0.0.1/jwks", "http://127.8.9.10:80/x", "http://localhost:8000/jwks", "http://[::1]:8000/jwks",
+          "HTTPS://abc.supabase.co/jwks", "/etc/number-wallet/jwks.json", "jwks.json"}) {
         c.supabase_jwks = fine;
         EXPECT_EQ(nw::config::ValidateForServe(c), "") << fine;
     }
-    for (const char *refused : {"http://abc.supabase.co/auth/v1/.well-known/jwks.json", "http://10.0.0.5/jwks",
-                                "http://128.0.0.1/jwks", "http://127.0.0.1.example.com/jwks",
-                                "http://127.0.0.1@example.com/jwks", "http://localhost.example.com/jwks",
-                                "http://[::2]/jwks", "HTTP://example.com/jwks", "http://"}) {
+    for (const char *refused :
+         {"http://abc.supabase.co/auth/v1/.well-known/jwks.json", "http://10.0.0.5/jwks", "http://128.0.0.1/jwks",
+          "http://127.0.0.1.example.com/jwks", "http://127.0.0.1@example.com/jwks", "http://localhost.example.com/jwks",
+          "http://[::2]/jwks", "HTTP://example.com/jwks", "http://"}) {
         c.supabase_jwks = refused;
         const std::string problem = nw::config::ValidateForServe(c);
         EXPECT_NE(problem.find("SUPABASE_JWKS"), std::string::npos) << refused << ": " << problem;

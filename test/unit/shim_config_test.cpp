@@ -9,7 +9,8 @@ namespace {
 
 TEST(ShimConfig, ParsesDotEnvLines)
 {
-    const auto pairs = nw::config::ParseDotEnv("# comment\n\nexport PORT=9000\nA = 'quoted value'\nB=\"x\"\nnoequals\n=novalue\n");
+    const auto pairs =
+        nw::config::ParseDotEnv("# comment\n\nexport PORT=9000\nA = 'quoted value'\nB=\"x\"\nnoequals\n=novalue\n");
     ASSERT_EQ(pairs.size(), 3u);
     EXPECT_EQ(pairs[0], std::make_pair(std::string("PORT"), std::string("9000")));
     EXPECT_EQ(pairs[1], std::make_pair(std::string("A"), std::string("quoted value")));

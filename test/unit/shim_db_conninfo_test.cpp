@@ -45,7 +45,7 @@ std::map<std::string, std::string> Effective(const nw::db::ConnectParams &p)
 }
 
 class ShimDbConninfo : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override
     {
         for (const char *name : {"PGAPPNAME", "PGCONNECT_TIMEOUT", "PGOPTIONS"})
@@ -97,8 +97,8 @@ TEST_F(ShimDbConninfo, WithoutOptionsTheShimAddsItsOwn)
 
 TEST_F(ShimDbConninfo, AnUnknownOptionIsAStartUpError)
 {
-    for (const char *bad : {"postgresql://u:hunter2@127.0.0.1/wallet?sslmod=require",
-                            "host=127.0.0.1 password=hunter2 sslmod=require"}) {
+    for (const char *bad :
+         {"postgresql://u:hunter2@127.0.0.1/wallet?sslmod=require", "host=127.0.0.1 password=hunter2 sslmod=require"}) {
         try {
             nw::db::BuildConnectParams(bad, "twilio");
             ADD_FAILURE() << "accepted " << bad;

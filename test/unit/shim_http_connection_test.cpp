@@ -30,7 +30,7 @@ using Clock = std::chrono::steady_clock;
 // POST /refuse is refused before its body (as PreRoute refuses a request
 // without a token); GET /ok answers "ok".
 class Server {
-  public:
+public:
     Server()
     {
         server_.set_keep_alive_max_count(100);
@@ -46,7 +46,8 @@ class Server {
             return httplib::Server::HandlerResponse::Unhandled;
         });
         server_.set_post_routing_handler(http::DecideConnection);
-        server_.Get("/ok", [](const httplib::Request &, httplib::Response &res) { res.set_content("ok", "text/plain"); });
+        server_.Get("/ok",
+                    [](const httplib::Request &, httplib::Response &res) { res.set_content("ok", "text/plain"); });
         server_.Post("/echo", [](const httplib::Request &req, httplib::Response &res) {
             res.set_content(req.body, "text/plain");
         });
@@ -64,7 +65,7 @@ class Server {
     }
     int port() const { return port_; }
 
-  private:
+private:
     http::ShimServer server_;
     std::thread thread_;
     int port_ = -1;
@@ -105,7 +106,8 @@ std::string ReadAll(int fd, std::chrono::milliseconds limit, bool *closed)
     char buf[8192];
     while (Clock::now() < until) {
         pollfd pfd{fd, POLLIN, 0};
-        const int ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count());
+        const int ms =
+            static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count());
         if (::poll(&pfd, 1, ms < 0 ? 0 : ms) <= 0)
             break;
         const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
@@ -263,7 +265,8 @@ TEST(ShimConnection, ServesConnectionsAboveFdSetSize)
     setrlimit(RLIMIT_NOFILE, &saved);
 }
 
-httplib::Request WithHeaders(std::initializer_list<std::pair<const char *, const char *>> headers, std::string body = "")
+httplib::Request WithHeaders(std::initializer_list<std::pair<const char *, const char *>> headers,
+                             std::string body = "")
 {
     httplib::Request req;
     for (const auto &[name, value] : headers)

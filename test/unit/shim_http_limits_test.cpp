@@ -22,8 +22,8 @@ TEST(WindowLimiter, CountsPerKeyWithinAWindow)
     for (int i = 0; i < 3; ++i)
         EXPECT_TRUE(limiter.Allow("alice", 3, kT0 + seconds(i)));
     EXPECT_FALSE(limiter.Allow("alice", 3, kT0 + seconds(10)));
-    EXPECT_TRUE(limiter.Allow("bob", 3, kT0 + seconds(10)));     // another key, its own window
-    EXPECT_TRUE(limiter.Allow("alice", 3, kT0 + seconds(61)));   // a new window
+    EXPECT_TRUE(limiter.Allow("bob", 3, kT0 + seconds(10)));    // another key, its own window
+    EXPECT_TRUE(limiter.Allow("alice", 3, kT0 + seconds(61)));  // a new window
 }
 
 TEST(WindowLimiter, EndedWindowsLeave)
