@@ -13,7 +13,7 @@ EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" extension/$(
 MODULE_big  = number_wallet
 PGFILEDESC  = "number_wallet - prepaid wallets and phone-number ownership"
 
-EXT_SOURCES = $(wildcard extension/*.cpp) $(wildcard extension/core/*.cpp)
+EXT_SOURCES = $(wildcard extension/*.cpp) $(wildcard extension/pg/*.cpp) $(wildcard core/*.cpp)
 OBJS        = $(EXT_SOURCES:.cpp=.o)
 DATA        = $(wildcard sql/$(EXTENSION)--*.sql)
 
@@ -27,7 +27,7 @@ ISOLATION       = $(ISOLATION_TESTS)
 ISOLATION_OPTS  = --inputdir=test/regress --load-extension=$(EXTENSION)
 
 PG_CONFIG  ?= pg_config
-PG_CPPFLAGS = -I$(CURDIR)/extension
+PG_CPPFLAGS = -I$(CURDIR) -I$(CURDIR)/extension
 PG_CXXFLAGS = -MMD -MP -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register
 SHLIB_LINK  = -lstdc++
 

@@ -28,12 +28,4 @@ void RequireService(const Caller &caller, const char *function_name);
 // about anyone else is told NW003, exactly as if the row did not exist.
 bool CallerMayActFor(const Caller &caller, const pg_uuid_t *user_id);
 
-// Role GUCs (see module.cpp).
-extern int refund_window_days;
-extern int max_purchases_per_hour;
-extern int renewal_grace_days;
-extern int pending_alert_seconds;
-extern int provider_setting;  // index into ProviderName()
-const char *ProviderName(void);
-
 }  // namespace nw

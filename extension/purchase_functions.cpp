@@ -4,6 +4,7 @@
 #include "caller.hpp"
 #include "ledger.hpp"
 #include "numbers.hpp"
+#include "settings.hpp"
 
 #include "core/rate_limit_detail.hpp"
 #include "core/validation.hpp"

@@ -3,6 +3,7 @@
 #include "caller.hpp"
 #include "ledger.hpp"
 #include "numbers.hpp"
+#include "settings.hpp"
 
 #include "core/refund_window.hpp"
 

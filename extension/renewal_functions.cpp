@@ -22,6 +22,7 @@
 #include "caller.hpp"
 #include "ledger.hpp"
 #include "numbers.hpp"
+#include "settings.hpp"
 
 extern "C" {
 #include "utils/array.h"

@@ -12,7 +12,7 @@
 #include "http/server.hpp"
 #include "saga/sagas.hpp"
 #include "util/log.hpp"
-#include "validation.hpp"
+#include "core/validation.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include <stdexcept>
 
 #include "auth/auth.hpp"
-#include "validation.hpp"
+#include "core/validation.hpp"
 
 namespace nw::config {
 namespace {

@@ -2,7 +2,7 @@
 #include "http/reply.hpp"
 
 #include "db/statements.hpp"
-#include "rate_limit_detail.hpp"
+#include "core/rate_limit_detail.hpp"
 #include "util/log.hpp"
 
 namespace nw::http {
@@ -30,7 +30,7 @@ Reply FromDbError(const db::Error &e)
         return Error(409, "INVALID_STATE", e.message);
     if (s == "NW005") {
         Reply reply = Error(429, "RATE_LIMITED", e.message + ". " + e.detail);
-        // The detail is the extension's RetryAfterDetail text (extension/core/rate_limit_detail.hpp).
+        // The detail is the extension's RetryAfterDetail text (core/rate_limit_detail.hpp).
         if (const auto seconds = ParseRetryAfterDetail(e.detail))
             reply.headers.emplace_back("Retry-After", std::to_string(*seconds));
         return reply;

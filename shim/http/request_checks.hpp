@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "auth/auth.hpp"
-#include "saga/app.hpp"
+#include "app/app.hpp"
 
 namespace nw::http {
 

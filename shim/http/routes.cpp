@@ -8,7 +8,7 @@
 #include "saga/sagas.hpp"
 #include "util/ids.hpp"
 #include "util/log.hpp"
-#include "validation.hpp"
+#include "core/validation.hpp"
 
 namespace nw::http {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <httplib.h>
 
-#include "saga/app.hpp"
+#include "app/app.hpp"
 
 namespace nw::http {
 

@@ -1,7 +1,7 @@
 // The HTTP API of docs/http-api.md on cpp-httplib.
 #pragma once
 
-#include "saga/app.hpp"
+#include "app/app.hpp"
 
 namespace nw::http {
 

@@ -5,7 +5,7 @@
 
 #include <phonenumbers/phonenumberutil.h>
 
-#include "validation.hpp"
+#include "core/validation.hpp"
 
 namespace nw::phone {
 

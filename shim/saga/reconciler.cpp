@@ -14,7 +14,7 @@
 #include "db/statements.hpp"
 #include "saga/sagas.hpp"
 #include "util/log.hpp"
-#include "validation.hpp"
+#include "core/validation.hpp"
 
 namespace nw::saga {
 namespace {

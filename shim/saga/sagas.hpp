@@ -7,7 +7,7 @@
 #include <string>
 
 #include "http/reply.hpp"
-#include "saga/app.hpp"
+#include "app/app.hpp"
 
 namespace nw::saga {
 

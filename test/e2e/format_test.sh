@@ -22,7 +22,7 @@ while IFS= read -r file; do
         echo "not ok - $file (run: $CLANG_FORMAT -i $file)"
         failed=$((failed + 1))
     fi
-done < <(find extension shim test/unit test/fuzz test/fake_twilio test/stress bench \
+done < <(find core extension shim test/unit test/fuzz test/fake_twilio test/stress bench \
               -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort)
 
 echo "$passed passed, $failed failed"

@@ -26,7 +26,7 @@ if ! ls "$("$CXX" -print-resource-dir)"/lib/linux/libclang_rt.fuzzer-*.a >/dev/n
     echo "build.sh: the libFuzzer runtime is missing (apt-get install libclang-rt-14-dev)" >&2; exit 1
 fi
 
-core=(extension/core/validation.cpp)
+core=(core/validation.cpp)
 auth=(shim/auth/base64url.cpp shim/auth/claims.cpp shim/auth/constant_time.cpp shim/auth/jwks.cpp
       shim/auth/signature.cpp shim/auth/token.cpp shim/auth/verifier.cpp)
 twilio=(shim/twilio/parse.cpp shim/twilio/errors.cpp shim/twilio/encoding.cpp shim/twilio/classify.cpp
@@ -34,7 +34,7 @@ twilio=(shim/twilio/parse.cpp shim/twilio/errors.cpp shim/twilio/encoding.cpp sh
 # fuzz_http: the whole shim but main(), with the database pool and the log writer
 # replaced by doubles (test/fuzz/stub_pool.cpp, log::Write in fuzz_http.cpp).
 http=()
-for f in shim/*/*.cpp extension/core/*.cpp; do
+for f in shim/*/*.cpp core/*.cpp; do
     case "$f" in shim/db/pool.cpp|shim/util/log.cpp) ;; *) http+=("$f") ;; esac
 done
 http+=(test/fuzz/stub_pool.cpp)
@@ -42,7 +42,7 @@ http+=(test/fuzz/stub_pool.cpp)
 sources_of() {
     case "$1" in
         validation)   echo "${core[*]}" ;;
-        claims)       echo "extension/core/claims.cpp ${core[*]}" ;;
+        claims)       echo "core/claims.cpp ${core[*]}" ;;
         dotenv)       echo "shim/config/config.cpp ${core[*]}" ;;
         token|jwt|jwks) echo "${auth[*]}" ;;
         twilio_parse) echo "${twilio[*]}" ;;
@@ -67,7 +67,7 @@ mk="$OUT/Makefile"
     echo "CXX := $CXX"
     echo "SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined"
     echo "CXXFLAGS := -std=c++17 -O1 -g -fno-omit-frame-pointer \$(SAN) -fsanitize=fuzzer-no-link \\"
-    echo "  -I$ROOT/shim -I$ROOT/extension/core -I$ROOT/extension -I$ROOT/test/fuzz $CFLAGS_PKG"
+    echo "  -I$ROOT/shim -I$ROOT -I$ROOT/extension -I$ROOT/test/fuzz $CFLAGS_PKG"
     echo "LDFLAGS := \$(SAN) -fsanitize=fuzzer"
     echo "LIBS := $LIBS_PKG"
     echo "OBJ := $OUT/obj"

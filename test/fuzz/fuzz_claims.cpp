@@ -1,4 +1,4 @@
-// libFuzzer target: extension/core/claims.cpp ClaimedSubject, the reading of
+// libFuzzer target: core/claims.cpp ClaimedSubject, the reading of
 // `request.jwt.claims` inside the extension (SECURITY DEFINER functions trust it).
 // Invariant (differential): the result is "" or a canonical lower-case uuid, and
 // it is exactly lower(sub) when the text is a JSON object (<= 64 KiB) whose `sub`
@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "claims.hpp"
+#include "core/claims.hpp"
 #include "fuzz_common.hpp"
-#include "validation.hpp"
+#include "core/validation.hpp"
 
 using fuzz::Fail;
 

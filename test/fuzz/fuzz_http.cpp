@@ -26,7 +26,7 @@
 #include "http/request_checks.hpp"
 #include "http/routes.hpp"
 #include "jwt_support.hpp"
-#include "saga/app.hpp"
+#include "app/app.hpp"
 #include "util/log.hpp"
 
 namespace fuzzhttp {

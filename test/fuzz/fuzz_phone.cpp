@@ -8,7 +8,7 @@
 
 #include "fuzz_common.hpp"
 #include "phone/phone.hpp"
-#include "validation.hpp"
+#include "core/validation.hpp"
 
 using fuzz::Fail;
 using nw::phone::Verdict;

@@ -16,7 +16,7 @@
 #include <httplib.h>
 
 #include "fuzz_common.hpp"
-#include "validation.hpp"
+#include "core/validation.hpp"
 
 using fuzz::Fail;
 

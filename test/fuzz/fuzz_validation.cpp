@@ -1,4 +1,4 @@
-// libFuzzer target: extension/core/validation.cpp, the input rules shared by the
+// libFuzzer target: core/validation.cpp, the input rules shared by the
 // extension and the shim (money, E.164, idempotency keys, display names, free
 // text, reserved prefixes, provider sids, uuids, currencies).
 // Invariants:
@@ -9,7 +9,7 @@
 #include <string>
 
 #include "fuzz_common.hpp"
-#include "validation.hpp"
+#include "core/validation.hpp"
 
 using fuzz::Fail;
 

@@ -1,7 +1,7 @@
-// request.jwt.claims parsing (extension/core/claims.*).
+// request.jwt.claims parsing (core/claims.*).
 #include <gtest/gtest.h>
 
-#include "claims.hpp"
+#include "core/claims.hpp"
 
 namespace {
 

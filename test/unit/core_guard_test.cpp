@@ -1,11 +1,11 @@
-// The C++ side of the boundary guard (extension/core/guard.hpp): every kind of
+// The C++ side of the boundary guard (core/guard.hpp): every kind of
 // throw becomes an Outcome, nothing escapes.
 #include <gtest/gtest.h>
 
 #include <stdexcept>
 #include <string>
 
-#include "guard.hpp"
+#include "core/guard.hpp"
 
 namespace {
 

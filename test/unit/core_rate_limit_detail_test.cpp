@@ -1,12 +1,12 @@
 // The NW005 detail text, a contract between the extension (which writes it) and
-// the shim (which turns it into Retry-After): extension/core/rate_limit_detail.*.
+// the shim (which turns it into Retry-After): core/rate_limit_detail.*.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <limits>
 
 #include "http/reply.hpp"
-#include "rate_limit_detail.hpp"
+#include "core/rate_limit_detail.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
-// The refund-window boundary (extension/core/refund_window.*).
+// The refund-window boundary (core/refund_window.*).
 #include <gtest/gtest.h>
 
-#include "refund_window.hpp"
+#include "core/refund_window.hpp"
 
 namespace {
 

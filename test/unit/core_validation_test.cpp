@@ -1,7 +1,7 @@
-// Input rules of docs/sql-api.md (extension/core/validation.*).
+// Input rules of docs/sql-api.md (core/validation.*).
 #include <gtest/gtest.h>
 
-#include "validation.hpp"
+#include "core/validation.hpp"
 
 namespace {
 

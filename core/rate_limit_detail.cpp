@@ -1,5 +1,6 @@
 // See rate_limit_detail.hpp.
-#include "rate_limit_detail.hpp"
+#include "core/rate_limit_detail.hpp"
+#include "core/cpp_only.hpp"
 
 namespace nw {
 namespace {

@@ -1,4 +1,5 @@
-// Everything a request or a reconciliation pass needs.
+// The shim's service container: everything a request or a reconciliation pass needs.
+// http/ and saga/ both take it; it includes no handler and no saga.
 #pragma once
 
 #include <atomic>

@@ -1,5 +1,6 @@
 // See refund_window.hpp.
-#include "refund_window.hpp"
+#include "core/refund_window.hpp"
+#include "core/cpp_only.hpp"
 
 namespace nw {
 

@@ -1,7 +1,8 @@
 // See guard.hpp.
-#include "guard.hpp"
+#include "core/guard.hpp"
 
 #include <cstring>
+#include "core/cpp_only.hpp"
 
 namespace nw {
 

@@ -1,11 +1,12 @@
 // See claims.hpp.
-#include "claims.hpp"
+#include "core/claims.hpp"
 
 #include <cctype>
 
 #include <nlohmann/json.hpp>
 
-#include "validation.hpp"
+#include "core/validation.hpp"
+#include "core/cpp_only.hpp"
 
 namespace nw {
 

@@ -1,8 +1,9 @@
 // Input rules of docs/sql-api.md; see validation.hpp.
-#include "validation.hpp"
+#include "core/validation.hpp"
 
 #include <array>
 #include <cctype>
+#include "core/cpp_only.hpp"
 
 namespace nw {
 namespace {
