@@ -13,6 +13,15 @@ PROJECT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
 NW_PG_PORT=${NW_PG_PORT:-54329}
 
+# For developers who test several checkouts at once: NW_PG_ROOT=/var/tmp/some-dir
+# gives this checkout a private copy of the PostgreSQL 15 server there
+# (PostgreSQL finds its share and lib directories relative to its binaries), and
+# the extension is installed into that copy, not over another checkout's.
+if [ -n "${NW_PG_ROOT:-}" ]; then
+  PG_BIN=$NW_PG_ROOT/usr/lib/postgresql/15/bin
+  export PG_BINDIR=$PG_BIN
+fi
+
 if [ "$(id -u)" -eq 0 ]; then
   # `su` without `-` keeps a user's PATH, which has no sbin directories; root
   # needs them (runuser, and dpkg calls ldconfig and start-stop-daemon).
@@ -70,6 +79,17 @@ install_missing_packages() {
 build_and_install() {
   log "building"
   make -C "$PROJECT_DIR" -j2 --no-print-directory >/dev/null
+  if [ -n "${NW_PG_ROOT:-}" ]; then
+    if [ ! -x "$PG_BIN/postgres" ]; then
+      log "copying the PostgreSQL 15 server into $NW_PG_ROOT"
+      mkdir -p "$NW_PG_ROOT/usr/lib/postgresql" "$NW_PG_ROOT/usr/share/postgresql"
+      cp -a /usr/lib/postgresql/15 "$NW_PG_ROOT/usr/lib/postgresql/"
+      cp -a /usr/share/postgresql/15 "$NW_PG_ROOT/usr/share/postgresql/"
+    fi
+    log "installing the extension into $NW_PG_ROOT"
+    make -C "$PROJECT_DIR" install DESTDIR="$NW_PG_ROOT" NW_SKIP_SHIM=1 --no-print-directory >/dev/null
+    return 0
+  fi
   log "installing the extension into $(pg_config --pkglibdir)"
   need_sudo
   $SUDO make -C "$PROJECT_DIR" install NW_SKIP_SHIM=1 --no-print-directory >/dev/null
