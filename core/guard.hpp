@@ -49,6 +49,15 @@ Outcome RunGuarded(const char *what, Fn &&fn) noexcept
     return outcome;
 }
 
+// Calls C++ from glue without RunGuarded, for what provably cannot throw: the
+// call compiles only when it is noexcept, so each bare call site states and
+// checks the boundary rule (a throwing call must go through RunGuarded).
+#define NW_NOTHROW(call)                                                                                               \
+    ([&]() noexcept -> decltype(call) {                                                                                \
+        static_assert(noexcept(call), #call " may throw: call it inside nw::RunGuarded instead");                      \
+        return call;                                                                                                   \
+    }())
+
 static_assert(std::is_trivially_destructible<Outcome>::value,
               "Outcome crosses the longjmp boundary and must be trivially destructible");
 

@@ -14,7 +14,7 @@ bool IsDigit(char c)
 }
 
 // Counts UTF-8 code points; returns false on malformed UTF-8 or a control character.
-bool CountCodePoints(std::string_view text, std::size_t *count, bool allow_newlines)
+bool CountCodePoints(std::string_view text, std::size_t *count, bool allow_newlines) noexcept
 {
     std::size_t n = 0;
     for (std::size_t i = 0; i < text.size();) {
@@ -110,12 +110,12 @@ std::string FormatCents(Cents cents)
     return negative ? "-" + out : out;
 }
 
-bool IsCurrency(std::string_view text)
+bool IsCurrency(std::string_view text) noexcept
 {
     return text == "USD" || text == "INR";
 }
 
-bool IsE164(std::string_view text)
+bool IsE164(std::string_view text) noexcept
 {
     if (text.size() < 9 || text.size() > 16 || text[0] != '+' || text[1] == '0')
         return false;
@@ -125,7 +125,7 @@ bool IsE164(std::string_view text)
     return true;
 }
 
-bool IsIdempotencyKey(std::string_view text)
+bool IsIdempotencyKey(std::string_view text) noexcept
 {
     if (text.empty() || text.size() > 255)
         return false;
@@ -135,19 +135,19 @@ bool IsIdempotencyKey(std::string_view text)
     return true;
 }
 
-bool IsDisplayName(std::string_view text)
+bool IsDisplayName(std::string_view text) noexcept
 {
     std::size_t n = 0;
     return CountCodePoints(text, &n, false) && n <= 64;
 }
 
-bool IsFreeText(std::string_view text, std::size_t max_chars)
+bool IsFreeText(std::string_view text, std::size_t max_chars) noexcept
 {
     std::size_t n = 0;
     return CountCodePoints(text, &n, true) && n <= max_chars;
 }
 
-bool StartsWithReservedPrefix(std::string_view text)
+bool StartsWithReservedPrefix(std::string_view text) noexcept
 {
     static constexpr std::array<std::string_view, 4> kPrefixes = {
         "phone number purchase:", "refund:", "reversal:", "renewal:"};
@@ -167,7 +167,7 @@ bool StartsWithReservedPrefix(std::string_view text)
     return false;
 }
 
-bool IsProviderSid(std::string_view text)
+bool IsProviderSid(std::string_view text) noexcept
 {
     if (text.size() < 2 || text.size() > 64)
         return false;
@@ -177,7 +177,7 @@ bool IsProviderSid(std::string_view text)
     return true;
 }
 
-bool IsUuid(std::string_view text)
+bool IsUuid(std::string_view text) noexcept
 {
     if (text.size() != 36)
         return false;

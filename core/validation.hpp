@@ -29,30 +29,34 @@ Refusal ParseAmount(std::string_view text, bool allow_negative, Cents *out);
 // "8.00", "-0.10": the contract's money text.
 std::string FormatCents(Cents cents);
 
+// The predicates below only read their argument and allocate nothing, so they
+// are noexcept: glue code may call them without RunGuarded, and NW_NOTHROW
+// (core/guard.hpp) turns that promise into a compile-time check at each call.
+
 // "USD" or "INR", exactly.
-bool IsCurrency(std::string_view text);
+bool IsCurrency(std::string_view text) noexcept;
 
 // E.164: '+', 8 to 15 digits, no leading 0.
-bool IsE164(std::string_view text);
+bool IsE164(std::string_view text) noexcept;
 
 // Idempotency keys: 1 to 255 printable ASCII characters.
-bool IsIdempotencyKey(std::string_view text);
+bool IsIdempotencyKey(std::string_view text) noexcept;
 
 // Display names: at most 64 characters (UTF-8 code points), no control characters.
-bool IsDisplayName(std::string_view text);
+bool IsDisplayName(std::string_view text) noexcept;
 
 // Free text a caller may attach (credit descriptions, failure reasons, notes):
 // at most max_chars code points, valid UTF-8, no NUL.
-bool IsFreeText(std::string_view text, std::size_t max_chars);
+bool IsFreeText(std::string_view text, std::size_t max_chars) noexcept;
 
 // The ledger's reserved description prefixes (the seed's), compared without
 // case and after leading blanks, so "  refund: x" is refused too.
-bool StartsWithReservedPrefix(std::string_view text);
+bool StartsWithReservedPrefix(std::string_view text) noexcept;
 
 // A provider sid: 2 to 64 characters of [A-Za-z0-9_-] (Twilio's are PN + 32 hex).
-bool IsProviderSid(std::string_view text);
+bool IsProviderSid(std::string_view text) noexcept;
 
 // Canonical lower-case 8-4-4-4-12 hex UUID text.
-bool IsUuid(std::string_view text);
+bool IsUuid(std::string_view text) noexcept;
 
 }  // namespace nw

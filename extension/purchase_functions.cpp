@@ -118,14 +118,9 @@ static void RaiseInvalidState(const char *status, const char *action)
 
 static void ValidatePurchaseInput(const char *phone, const char *display_name, const char *key)
 {
-    bool phone_ok = false, name_ok = true, key_ok = true;
-    Outcome outcome = RunGuarded("purchase input", [&](Outcome *) {
-        phone_ok = IsE164(phone);
-        name_ok = display_name == nullptr || IsDisplayName(display_name);
-        key_ok = key == nullptr || IsIdempotencyKey(key);
-    });
-    if (!outcome.ok)
-        RaiseOutcome(outcome);
+    const bool phone_ok = NW_NOTHROW(IsE164(phone));
+    const bool name_ok = display_name == nullptr || NW_NOTHROW(IsDisplayName(display_name));
+    const bool key_ok = key == nullptr || NW_NOTHROW(IsIdempotencyKey(key));
     if (!phone_ok)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid phone number"),
                         errdetail("Phone numbers must be E.164: \"+\" and 8 to 15 digits, not starting with 0.")));
@@ -265,7 +260,7 @@ static Datum ConfirmPurchase(FunctionCallInfo fcinfo)
     RequireService(caller, "confirm_purchase");
     pg_uuid_t *number_id = RequiredUuidArg(fcinfo, 0, "p_number_id");
     const char *sid = RequiredTextArg(fcinfo, 1, "p_twilio_sid");
-    if (!IsProviderSid(sid))
+    if (!NW_NOTHROW(IsProviderSid(sid)))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid provider sid"),
                         errdetail("A sid is 2 to 64 letters, digits, \"_\" or \"-\".")));
 
@@ -310,7 +305,7 @@ static Datum FailPurchase(FunctionCallInfo fcinfo)
     const char *reason = TextArg(fcinfo, 1);
     if (reason == nullptr)
         reason = "Purchase failed";
-    if (!IsFreeText(reason, 1000))
+    if (!NW_NOTHROW(IsFreeText(reason, 1000)))
         RaiseInvalid("reason must be at most 1000 characters of valid text");
 
     JsonObject json;

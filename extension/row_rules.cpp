@@ -104,7 +104,7 @@ Datum BusinessNumbersRules(FunctionCallInfo fcinfo)
     const char *status = Text(row, "status");
     const char *phone = Text(row, "phone_number");
     const char *display_name = Text(row, "display_name");
-    Require(row, phone != nullptr && IsE164(phone), "phone_number is E.164");
+    Require(row, phone != nullptr && NW_NOTHROW(IsE164(phone)), "phone_number is E.164");
     Require(row, display_name == nullptr || IsDisplayName(display_name), "display_name has at most 64 characters");
     Require(row, TextIs(status, "pending", "active", "failed", "released"),
             "status is pending, active, failed or released");

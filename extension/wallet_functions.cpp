@@ -21,14 +21,8 @@ static Statement credit_by_key = {"SELECT id, amount = $3 AND currency = $4 FROM
 // so nobody can write a top-up that reads like a refund.
 static void ValidateDescription(const char *description)
 {
-    bool ok = true;
-    bool reserved = false;
-    Outcome outcome = RunGuarded("description", [&](Outcome *) {
-        ok = IsFreeText(description, 500);
-        reserved = StartsWithReservedPrefix(description);
-    });
-    if (!outcome.ok)
-        RaiseOutcome(outcome);
+    const bool ok = NW_NOTHROW(IsFreeText(description, 500));
+    const bool reserved = NW_NOTHROW(StartsWithReservedPrefix(description));
     if (!ok)
         RaiseInvalid("description must be at most 500 characters of valid text");
     if (reserved)

@@ -65,7 +65,7 @@ Datum RequiredAmountArg(FunctionCallInfo fcinfo, int n, const char *name, bool a
 char *RequiredCurrencyArg(FunctionCallInfo fcinfo, int n, const char *name)
 {
     char *value = RequiredTextArg(fcinfo, n, name);
-    if (!IsCurrency(value))
+    if (!NW_NOTHROW(IsCurrency(value)))
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unsupported currency"),
                         errdetail("The %s must be \"USD\" or \"INR\".", name)));
     return value;
