@@ -56,3 +56,14 @@ TEST(RunGuarded, LongMessagesAreTruncatedNotOverflowed)
 }
 
 }  // namespace
+
+// NW_NOTHROW: the value passes through, and only noexcept calls compile.
+TEST(NoThrowCall, PassesTheValueThrough)
+{
+    EXPECT_TRUE(NW_NOTHROW(nw::IsE164("+14155550100")));
+    EXPECT_FALSE(NW_NOTHROW(nw::IsE164("14155550100")));
+    EXPECT_TRUE(NW_NOTHROW(nw::IsFreeText("a note", 10)));
+}
+// What allocates is not noexcept, so NW_NOTHROW(nw::FormatCents(1)) would not compile.
+static_assert(!noexcept(nw::FormatCents(1)), "FormatCents allocates: glue must call it through RunGuarded");
+static_assert(noexcept(nw::IsCurrency("USD")), "the validators are noexcept (core/validation.hpp)");
