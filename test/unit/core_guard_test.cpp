@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/guard.hpp"
+#include "core/validation.hpp"
 
 namespace {
 
