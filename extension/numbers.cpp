@@ -7,6 +7,22 @@ namespace nw {
     "id, user_id, status, currency, phone_number, twilio_sid, monthly_cost, purchase_date, paid_until, "               \
     "refund_window_days, provider_released_at, released_at"
 
+// NUMBER_COLUMNS by name, in their order (SPI counts from 1).
+enum NumberColumn {
+    kId = 1,
+    kUserId,
+    kStatus,
+    kCurrency,
+    kPhoneNumber,
+    kTwilioSid,
+    kMonthlyCost,
+    kPurchaseDate,
+    kPaidUntil,
+    kRefundWindowDays,
+    kProviderReleasedAt,
+    kReleasedAt,
+};
+
 static Statement read_number = {
     "SELECT " NUMBER_COLUMNS " FROM number_wallet.business_numbers WHERE id = $1", 1, {UUIDOID}, nullptr};
 
@@ -20,25 +36,25 @@ static NumberRow ReadRow(void)
     if (SPI_processed == 0)
         return row;
     row.found = true;
-    memcpy(&row.id, DatumGetUUIDP(ResultDatum(0, 1)), sizeof row.id);
-    memcpy(&row.user_id, DatumGetUUIDP(ResultDatum(0, 2)), sizeof row.user_id);
-    snprintf(row.status, sizeof row.status, "%s", ResultText(0, 3));
-    snprintf(row.currency, sizeof row.currency, "%s", ResultText(0, 4));
-    row.phone_number = ResultText(0, 5);
-    row.twilio_sid = ResultText(0, 6);
-    row.monthly_cost = ResultDatum(0, 7);
-    row.has_purchase_date = !ResultIsNull(0, 8);
+    memcpy(&row.id, DatumGetUUIDP(ResultDatum(0, kId)), sizeof row.id);
+    memcpy(&row.user_id, DatumGetUUIDP(ResultDatum(0, kUserId)), sizeof row.user_id);
+    snprintf(row.status, sizeof row.status, "%s", ResultText(0, kStatus));
+    snprintf(row.currency, sizeof row.currency, "%s", ResultText(0, kCurrency));
+    row.phone_number = ResultText(0, kPhoneNumber);
+    row.twilio_sid = ResultText(0, kTwilioSid);
+    row.monthly_cost = ResultDatum(0, kMonthlyCost);
+    row.has_purchase_date = !ResultIsNull(0, kPurchaseDate);
     if (row.has_purchase_date)
-        row.purchase_date = DatumGetTimestampTz(ResultDatum(0, 8));
-    row.has_paid_until = !ResultIsNull(0, 9);
+        row.purchase_date = DatumGetTimestampTz(ResultDatum(0, kPurchaseDate));
+    row.has_paid_until = !ResultIsNull(0, kPaidUntil);
     if (row.has_paid_until)
-        row.paid_until = DatumGetTimestampTz(ResultDatum(0, 9));
-    row.refund_window_days = ResultIsNull(0, 10) ? -1 : DatumGetInt32(ResultDatum(0, 10));
-    row.provider_released = !ResultIsNull(0, 11);
+        row.paid_until = DatumGetTimestampTz(ResultDatum(0, kPaidUntil));
+    row.refund_window_days = ResultIsNull(0, kRefundWindowDays) ? -1 : DatumGetInt32(ResultDatum(0, kRefundWindowDays));
+    row.provider_released = !ResultIsNull(0, kProviderReleasedAt);
     if (row.provider_released)
-        row.provider_released_at = DatumGetTimestampTz(ResultDatum(0, 11));
-    if (!ResultIsNull(0, 12))
-        row.released_at = DatumGetTimestampTz(ResultDatum(0, 12));
+        row.provider_released_at = DatumGetTimestampTz(ResultDatum(0, kProviderReleasedAt));
+    if (!ResultIsNull(0, kReleasedAt))
+        row.released_at = DatumGetTimestampTz(ResultDatum(0, kReleasedAt));
     return row;
 }
 

@@ -79,6 +79,26 @@ static Statement reserve_in_one = {
     {UUIDOID, TEXTOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID},
     nullptr};
 
+// The columns of reserve_in_one's answer, in the order of its final SELECT (SPI counts from 1).
+enum ReserveColumn {
+    kWalletId = 1,
+    kFresh,                // f.fresh: the lock returned the version our snapshot reads
+    kBalance,              // the wallet's balance in the purchase currency
+    kSufficient,           // balance >= cost
+    kOriginalNumberId,     // k: the purchase already made under this idempotency key, if any
+    kOriginalSameRequest,  // same phone number and currency as this call
+    kOriginalStatus,
+    kOriginalPhoneNumber,
+    kOriginalCurrency,
+    kOriginalTransactionId,
+    kOriginalAmount,
+    kOriginalBalanceAfter,
+    kRateLimitEdge,       // e: the max-th newest reservation in the hour, when the limit is reached
+    kReservedNumberId,    // n: the new number row (null: the number is held)
+    kDebitTransactionId,  // t: the purchase's ledger row
+    kDebitBalanceAfter,
+};
+
 static Statement held_number = {
     "SELECT id FROM number_wallet.business_numbers WHERE phone_number = $1 AND " HELD_PREDICATE, 1, {TEXTOID}, nullptr};
 
@@ -146,28 +166,28 @@ static void RaiseRateLimited(TimestampTz edge, TimestampTz now)
              errhint("At most %d numbers may be reserved per user in any rolling hour.", max_purchases_per_hour)));
 }
 
-// The idempotent original (columns first..first+7 of the current result) and
-// the rate limit's edge (column edge): a replay fills json and returns true;
-// a reused key is NW006; the limit is NW005.
-static bool AnswerChecks(JsonObject *json, int first, int edge, TimestampTz now)
+// The idempotent original and the rate limit's edge of reserve_in_one's
+// answer: a replay fills json and returns true; a reused key is NW006; the
+// limit is NW005.
+static bool AnswerChecks(JsonObject *json, TimestampTz now)
 {
-    if (!ResultIsNull(0, first)) {
-        if (!DatumGetBool(ResultDatum(0, first + 1)))
+    if (!ResultIsNull(0, kOriginalNumberId)) {
+        if (!DatumGetBool(ResultDatum(0, kOriginalSameRequest)))
             ereport(ERROR,
                     (errcode(NW_IDEMPOTENCY_MISMATCH), errmsg("idempotency key was already used with other parameters"),
                      errdetail("A purchase with this key was made for another phone number or currency.")));
-        JsonText(json, "number_id", ResultText(0, first));
-        JsonText(json, "phone_number", ResultText(0, first + 3));
-        JsonText(json, "status", ResultText(0, first + 2));
-        JsonText(json, "amount", ResultText(0, first + 6));
-        JsonText(json, "currency", ResultText(0, first + 4));
-        JsonText(json, "balance_after", ResultText(0, first + 7));
-        JsonInt(json, "transaction_id", DatumGetInt64(ResultDatum(0, first + 5)));
+        JsonText(json, "number_id", ResultText(0, kOriginalNumberId));
+        JsonText(json, "phone_number", ResultText(0, kOriginalPhoneNumber));
+        JsonText(json, "status", ResultText(0, kOriginalStatus));
+        JsonText(json, "amount", ResultText(0, kOriginalAmount));
+        JsonText(json, "currency", ResultText(0, kOriginalCurrency));
+        JsonText(json, "balance_after", ResultText(0, kOriginalBalanceAfter));
+        JsonInt(json, "transaction_id", DatumGetInt64(ResultDatum(0, kOriginalTransactionId)));
         JsonBool(json, "replayed", true);
         return true;
     }
-    if (!ResultIsNull(0, edge))
-        RaiseRateLimited(DatumGetTimestampTz(ResultDatum(0, edge)), now);
+    if (!ResultIsNull(0, kRateLimitEdge))
+        RaiseRateLimited(DatumGetTimestampTz(ResultDatum(0, kRateLimitEdge)), now);
     return false;
 }
 
@@ -231,27 +251,27 @@ static Datum PurchaseNumber(FunctionCallInfo fcinfo)
     if (!limited)
         nulls[7] = 'n';
     Execute(&reserve_in_one, values, nulls, false, 0, SPI_OK_SELECT);
-    if (SPI_processed == 1 && !DatumGetBool(ResultDatum(0, 2))) {
+    if (SPI_processed == 1 && !DatumGetBool(ResultDatum(0, kFresh))) {
         // The lock waited for a purchase that committed after our snapshot, so
         // nothing was written. The lock is ours now: the same statement again
         // takes a snapshot that sees everything up to it.
         Execute(&reserve_in_one, values, nulls, false, 0, SPI_OK_SELECT);
-        if (SPI_processed == 1 && !DatumGetBool(ResultDatum(0, 2)))
+        if (SPI_processed == 1 && !DatumGetBool(ResultDatum(0, kFresh)))
             elog(ERROR, "wallet row changed under its lock");
     }
     if (SPI_processed == 0)
         ereport(ERROR, (errcode(NW_INSUFFICIENT_BALANCE), errmsg("insufficient balance"),
                         errdetail("The user has no wallet yet."), errhint("Credit the wallet first.")));
-    const Datum balance = ResultDatum(0, 3);
-    const bool sufficient = DatumGetBool(ResultDatum(0, 4));
-    if (AnswerChecks(&json, 5, 13, now))
+    const Datum balance = ResultDatum(0, kBalance);
+    const bool sufficient = DatumGetBool(ResultDatum(0, kSufficient));
+    if (AnswerChecks(&json, now))
         return FinishJson(&json);
     if (!sufficient)
         RaiseFundsShort(phone, &values[1], currency, balance, cost);
-    if (ResultIsNull(0, 14))
+    if (ResultIsNull(0, kReservedNumberId))
         RaiseNumberHeld(phone);
-    return ReservedJson(&json, ResultText(0, 14), phone, cost, currency, ResultText(0, 16),
-                        DatumGetInt64(ResultDatum(0, 15)));
+    return ReservedJson(&json, ResultText(0, kReservedNumberId), phone, cost, currency,
+                        ResultText(0, kDebitBalanceAfter), DatumGetInt64(ResultDatum(0, kDebitTransactionId)));
 }
 
 static Datum ConfirmPurchase(FunctionCallInfo fcinfo)

@@ -64,6 +64,9 @@ static Statement lock_wallets = {"SELECT w.id, w.user_id FROM number_wallet.wall
                                  {UUIDARRAYOID},
                                  nullptr};
 
+// lock_number's columns, in its order (SPI counts from 1).
+enum LockedNumberColumn { kStatus = 1, kPaidUntil, kRenewalAttemptedAt, kCurrency, kMonthlyCost, kPhoneNumber };
+
 static Statement lock_number = {"SELECT status, paid_until, renewal_attempted_at, currency, monthly_cost, phone_number"
                                 "  FROM number_wallet.business_numbers WHERE id = $1 FOR UPDATE",
                                 1,
@@ -191,17 +194,17 @@ static RenewResult RenewOne(const pg_uuid_t *wallet_id, const pg_uuid_t *number_
     if (SPI_processed == 0)
         return RenewResult::kSkipped;
     // Re-check under the lock: a concurrent pass or release may have moved it.
-    const char *status = ResultText(0, 1);
-    if (strcmp(status, "active") != 0 || ResultIsNull(0, 2))
+    const char *status = ResultText(0, kStatus);
+    if (strcmp(status, "active") != 0 || ResultIsNull(0, kPaidUntil))
         return RenewResult::kSkipped;
-    const TimestampTz paid_until = DatumGetTimestampTz(ResultDatum(0, 2));
-    const bool tried = !ResultIsNull(0, 3);
-    const TimestampTz attempted_at = tried ? DatumGetTimestampTz(ResultDatum(0, 3)) : 0;
+    const TimestampTz paid_until = DatumGetTimestampTz(ResultDatum(0, kPaidUntil));
+    const bool tried = !ResultIsNull(0, kRenewalAttemptedAt);
+    const TimestampTz attempted_at = tried ? DatumGetTimestampTz(ResultDatum(0, kRenewalAttemptedAt)) : 0;
     if (paid_until > now || (tried && attempted_at > retry_before))
         return RenewResult::kSkipped;
-    const char *currency = ResultText(0, 4);
-    const Datum cost = ResultDatum(0, 5);
-    const char *phone_number = ResultText(0, 6);
+    const char *currency = ResultText(0, kCurrency);
+    const Datum cost = ResultDatum(0, kMonthlyCost);
+    const char *phone_number = ResultText(0, kPhoneNumber);
 
     const Datum debit = NumericNegate(cost);
     LockedWallet locked = LockWalletById(wallet_id, currency, debit);
