@@ -216,6 +216,13 @@ static Datum ReservedJson(JsonObject *json, const char *number_id, const char *p
     return FinishJson(json);
 }
 
+// purchase_number(p_user_id, p_phone_number, p_monthly_cost, p_currency, p_display_name, p_idempotency_key)
+//   caller:  the service role
+//   checks:  arguments (22023), then under the wallet lock: idempotent replay or NW006, rate limit NW005,
+//            balance NW001, number held NW002 (docs/sql-api.md gives the order)
+//   locks:   the user's wallet row (FOR UPDATE), nothing else
+//   writes:  one pending business_numbers row, the debit on the wallet, its `purchase` ledger row
+//   answer:  {number_id, phone_number, status: "pending", amount, currency, balance_after, transaction_id, replayed}
 static Datum PurchaseNumber(FunctionCallInfo fcinfo)
 {
     const Caller caller = CurrentCaller();
@@ -274,6 +281,11 @@ static Datum PurchaseNumber(FunctionCallInfo fcinfo)
                         ResultText(0, kDebitBalanceAfter), DatumGetInt64(ResultDatum(0, kDebitTransactionId)));
 }
 
+// confirm_purchase(p_number_id, p_twilio_sid)
+//   caller:  the service role (the purchase saga, once the provider bought the number)
+//   locks:   the number row (its UPDATE), ordered against fail_purchase by that lock
+//   writes:  pending -> active, the sid, purchase_date, paid_until (a month on, in UTC), the refund window
+//   answer:  {number_id, status: "active", twilio_sid, purchase_date, paid_until, replayed}; NW004 from another state
 static Datum ConfirmPurchase(FunctionCallInfo fcinfo)
 {
     const Caller caller = CurrentCaller();
@@ -317,6 +329,11 @@ static Datum ConfirmPurchase(FunctionCallInfo fcinfo)
     return FinishJson(&json);
 }
 
+// fail_purchase(p_number_id, p_reason)
+//   caller:  the service role (the saga, when the provider refused the number)
+//   locks:   the owner's wallet, then the number (the lock order)
+//   writes:  pending -> failed with the reason, the wallet credited the purchase amount, a `reversal` ledger row
+//   answer:  {number_id, status: "failed", refunded, balance_after, replayed}; NW004 unless pending or failed
 static Datum FailPurchase(FunctionCallInfo fcinfo)
 {
     const Caller caller = CurrentCaller();

@@ -50,6 +50,11 @@ static RefundVerdict Evaluate(const NumberRow &row, TimestampTz at)
     return verdict;
 }
 
+// refund_quote(p_number_id, p_at)
+//   caller:  the service role, or the number's owner (anyone else: NW003)
+//   locks:   nothing (a read)
+//   answer:  {eligible, reason, amount, currency, days_since_purchase, window_days}: would a release at p_at
+//            be refunded, how much, and why (core/refund_window.hpp)
 static Datum RefundQuote(FunctionCallInfo fcinfo)
 {
     const Caller caller = CurrentCaller();
@@ -94,6 +99,12 @@ static void RefundJson(JsonObject *json, bool issued, const char *amount, const 
     appendStringInfoChar(&json->buf, '}');
 }
 
+// release_number(p_user_id, p_number_id)
+//   caller:  the service role, or the owner for their own number (anyone else: NW003, as if absent)
+//   locks:   the owner's wallet, then the number (the lock order)
+//   writes:  active -> released; within the refund window, the purchase amount back on the wallet and one
+//            `refund` ledger row (at most once per number: a repeat replays the first answer)
+//   answer:  {number_id, phone_number, twilio_sid, status: "released", refund: {issued, amount, currency}, replayed}
 static Datum ReleaseNumber(FunctionCallInfo fcinfo)
 {
     const Caller caller = CurrentCaller();
@@ -148,6 +159,11 @@ static Datum ReleaseNumber(FunctionCallInfo fcinfo)
     return FinishJson(&json);
 }
 
+// mark_provider_released(p_number_id)
+//   caller:  the service role (the release saga, once the provider deleted the number)
+//   locks:   the number row (its UPDATE)
+//   writes:  provider_released_at, which frees the phone number for a new purchase (the held predicate)
+//   answer:  {number_id, provider_released_at, replayed}
 static Datum MarkProviderReleased(FunctionCallInfo fcinfo)
 {
     const Caller caller = CurrentCaller();

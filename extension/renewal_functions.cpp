@@ -231,6 +231,12 @@ static RenewResult RenewOne(const pg_uuid_t *wallet_id, const pg_uuid_t *number_
     return RenewResult::kUnpaid;
 }
 
+// renew_due_numbers(p_limit)
+//   caller:  the service role (a scheduler), any number of passes at once
+//   locks:   the pass's owners' wallets (in user_id order), then each due number in turn
+//   writes:  per due number, either a `renewal` debit and paid_until a month on (same UTC anchor), or
+//            renewal_attempted_at when funds are short, or, past the grace days, the release
+//   answer:  {renewed, unpaid, released}
 static Datum RenewDueNumbers(FunctionCallInfo fcinfo)
 {
     const Caller caller = CurrentCaller();

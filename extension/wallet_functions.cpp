@@ -38,6 +38,11 @@ static void ValidateIdempotencyKey(const char *key)
                         errdetail("Idempotency keys are 1 to 255 printable ASCII characters.")));
 }
 
+// wallet_credit(p_user_id, p_amount, p_currency, p_description, p_idempotency_key)
+//   caller:  the service role
+//   locks:   the user's wallet row (created first if missing)
+//   writes:  the credit on the wallet and one `topup` CREDIT ledger row; a repeated key replays it
+//   answer:  {wallet_id, currency, balance, transaction_id, replayed}
 static Datum WalletCredit(FunctionCallInfo fcinfo)
 {
     const Caller caller = CurrentCaller();
