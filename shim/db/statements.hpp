@@ -1,5 +1,7 @@
 // Every statement the shim sends: constant SQL, prepared once per connection.
-// Money and ownership change only through the extension's functions.
+// Money and ownership change only through the extension's functions, and the
+// shim reads only the extension's api_* views (sql/number_wallet--1.2--1.3.sql),
+// never its tables, so the regression suite covers every column read here.
 #pragma once
 
 #include "db/pool.hpp"
@@ -7,10 +9,8 @@
 namespace nw::db::sql {
 
 #define NW_NUMBER_COLUMNS                                                                                              \
-    "n.id::text, n.phone_number, n.display_name, n.status, n.twilio_sid, n.monthly_cost::text, n.currency,"            \
-    " to_char(n.purchase_date AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                                  \
-    " to_char(n.paid_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                                     \
-    " n.user_id::text, n.provider, n.failure_reason, n.provider_released_at IS NOT NULL"
+    "n.id::text, n.phone_number, n.display_name, n.status, n.twilio_sid, n.monthly_cost, n.currency,"                  \
+    " n.purchase_date, n.paid_until, n.user_id::text, n.provider, n.failure_reason, n.provider_released"
 
 // Column positions of NW_NUMBER_COLUMNS.
 enum NumberColumn {
@@ -42,54 +42,49 @@ inline const Statement kRecordDiscrepancy = {"record_discrepancy",
                                              "SELECT number_wallet.record_discrepancy($1, $2, $3, $4::uuid, $5)"};
 
 inline const Statement kNumberById = {"number_by_id", "SELECT " NW_NUMBER_COLUMNS
-                                                      " FROM number_wallet.business_numbers n WHERE n.id = $1::uuid"};
+                                                      " FROM number_wallet.api_numbers n WHERE n.id = $1::uuid"};
 inline const Statement kHeldNumberByPhone = {
-    "held_by_phone",
-    "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n WHERE n.phone_number = $1"
-    " AND (n.status IN ('pending', 'active') OR (n.status = 'released' AND n.provider_released_at IS NULL))"};
-inline const Statement kNumberByKey = {"number_by_key",
-                                       "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n"
-                                       " WHERE n.user_id = $1::uuid AND n.idempotency_key = $2"};
+    "held_by_phone", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n WHERE n.phone_number = $1"
+                     " AND n.held"};
+inline const Statement kNumberByKey = {"number_by_key", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n"
+                                                        " WHERE n.user_id = $1::uuid AND n.idempotency_key = $2"};
 // A held row that carries this sid (then the number must not be deleted at the provider).
-inline const Statement kSidHeld = {
-    "sid_held",
-    "SELECT 1 FROM number_wallet.business_numbers n WHERE n.twilio_sid = $1"
-    " AND (n.status IN ('pending', 'active') OR (n.status = 'released' AND n.provider_released_at IS NULL))"};
+inline const Statement kSidHeld = {"sid_held", "SELECT 1 FROM number_wallet.api_numbers n WHERE n.twilio_sid = $1"
+                                               " AND n.held"};
 // Own numbers, newest first, keyset-paginated by (created_at, id) of `before`;
 // ORDER BY names the table's columns (n.created_at, n.id), not the text output.
 inline const Statement kListNumbers = {
     "list_numbers",
-    "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n"
+    "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n"
     " WHERE n.user_id = $1::uuid AND ($2::bool OR n.status IN ('pending', 'active'))"
-    "   AND ($3::uuid IS NULL OR (n.created_at, n.id) < (SELECT b.created_at, b.id FROM number_wallet.business_numbers "
-    "b"
+    "   AND ($3::uuid IS NULL OR (n.created_at, n.id) < (SELECT b.created_at, b.id FROM number_wallet.api_numbers b"
     "                                                    WHERE b.id = $3::uuid AND b.user_id = $1::uuid))"
     " ORDER BY n.created_at DESC, n.id DESC LIMIT $4::int"};
 inline const Statement kWallet = {
-    "wallet", "SELECT balance_usd::text, balance_inr::text FROM number_wallet.wallets WHERE user_id = $1::uuid"};
+    "wallet", "SELECT balance_usd, balance_inr FROM number_wallet.api_wallets WHERE user_id = $1::uuid"};
 // Own ledger entries, newest first, keyset-paginated by id. ORDER BY names the
-// table's bigint column (t.id): a bare `id` would be the output column
+// view's bigint column (t.id): a bare `id` would be the output column
 // id::text, sorting "9" above "89" and "99" above "100".
 inline const Statement kTransactions = {
     "transactions",
-    "SELECT t.id::text, t.type, t.kind, t.amount::text, t.currency, t.balance_after::text, t.description,"
-    "       t.number_id::text, to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-    "  FROM number_wallet.transactions t WHERE t.user_id = $1::uuid AND ($2::bigint IS NULL OR t.id < $2::bigint)"
+    "SELECT t.id::text, t.type, t.kind, t.amount, t.currency, t.balance_after, t.description,"
+    "       t.number_id::text, t.created_at"
+    "  FROM number_wallet.api_transactions t WHERE t.user_id = $1::uuid AND ($2::bigint IS NULL OR t.id < $2::bigint)"
     " ORDER BY t.id DESC LIMIT $3::int"};
 
 // The reconciler's reads, always of this provider's rows only.
 inline const Statement kStalePending = {
     "stale_pending",
-    "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n"
+    "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n"
     " WHERE n.status = 'pending' AND n.provider = $1"
     "   AND n.created_at < statement_timestamp() - make_interval(secs => $2::int) ORDER BY n.created_at"};
 inline const Statement kAwaitingDeletion = {
-    "awaiting_deletion", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n"
-                         " WHERE n.status = 'released' AND n.provider_released_at IS NULL AND n.provider = $1"
+    "awaiting_deletion", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n"
+                         " WHERE n.status = 'released' AND NOT n.provider_released AND n.provider = $1"
                          " ORDER BY n.released_at"};
 inline const Statement kActiveOfProvider = {
     "active_of_provider",
-    "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.business_numbers n WHERE n.status = 'active' AND n.provider = $1"};
+    "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n WHERE n.status = 'active' AND n.provider = $1"};
 inline const Statement kAdvisoryLock = {"reconcile_lock", "SELECT pg_advisory_lock(1314332721)"};
 inline const Statement kAdvisoryTryLock = {"reconcile_try_lock", "SELECT pg_try_advisory_lock(1314332721)"};
 inline const Statement kAdvisoryUnlock = {"reconcile_unlock", "SELECT pg_advisory_unlock(1314332721)"};
@@ -98,14 +93,14 @@ inline const Statement kInterventions = {"interventions",
                                          "SELECT coalesce(jsonb_agg(to_jsonb(v) ORDER BY v.since), '[]')::text FROM "
                                          "number_wallet.numbers_needing_intervention v"};
 inline const Statement kSummary = {
-    "summary",
-    "SELECT jsonb_build_object("
-    "  'purchases', (SELECT to_jsonb(p) FROM number_wallet.purchase_success_rate p),"
-    "  'daily', (SELECT coalesce(jsonb_agg(to_jsonb(d) ORDER BY d.date DESC, d.kind), '[]')"
-    "              FROM number_wallet.daily_transaction_summary d WHERE d.date >= current_date - 30),"
-    "  'balances', (SELECT jsonb_build_object('usd', coalesce(sum(balance_usd), 0)::text,"
-    "                                         'inr', coalesce(sum(balance_inr), 0)::text) FROM number_wallet.wallets),"
-    "  'numbers', (SELECT coalesce(jsonb_object_agg(status, c), '{}') FROM"
-    "              (SELECT status, count(*) c FROM number_wallet.business_numbers GROUP BY status) s))::text"};
+    "summary", "SELECT jsonb_build_object("
+               "  'purchases', (SELECT to_jsonb(p) FROM number_wallet.purchase_success_rate p),"
+               "  'daily', (SELECT coalesce(jsonb_agg(to_jsonb(d) ORDER BY d.date DESC, d.kind), '[]')"
+               "              FROM number_wallet.daily_transaction_summary d WHERE d.date >= current_date - 30),"
+               "  'balances', (SELECT jsonb_build_object('usd', coalesce(sum(balance_usd::numeric), 0)::text,"
+               "                                         'inr', coalesce(sum(balance_inr::numeric), 0)::text) FROM "
+               "number_wallet.api_wallets),"
+               "  'numbers', (SELECT coalesce(jsonb_object_agg(status, c), '{}') FROM"
+               "              (SELECT status, count(*) c FROM number_wallet.api_numbers GROUP BY status) s))::text"};
 
 }  // namespace nw::db::sql

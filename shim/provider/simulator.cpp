@@ -13,20 +13,15 @@
 namespace nw::provider {
 namespace {
 
-const db::Statement kHeldByPhone = {
-    "sim_held_by_phone",
-    "SELECT id::text, phone_number, twilio_sid FROM number_wallet.business_numbers"
-    " WHERE phone_number = $1 AND provider = 'simulator'"
-    "   AND (status IN ('pending', 'active') OR (status = 'released' AND provider_released_at IS NULL))"};
+const db::Statement kHeldByPhone = {"sim_held_by_phone",
+                                    "SELECT id::text, phone_number, twilio_sid FROM number_wallet.api_numbers"
+                                    " WHERE phone_number = $1 AND provider = 'simulator' AND held"};
 const db::Statement kHeldAll = {
     "sim_held_all",
-    "SELECT id::text, phone_number FROM number_wallet.business_numbers"
-    " WHERE provider = 'simulator'"
-    "   AND (status IN ('pending', 'active') OR (status = 'released' AND provider_released_at IS NULL))"};
+    "SELECT id::text, phone_number FROM number_wallet.api_numbers WHERE provider = 'simulator' AND held"};
 const db::Statement kHeldAmong = {
     "sim_held_among",
-    "SELECT phone_number FROM number_wallet.business_numbers WHERE phone_number = ANY($1::text[])"
-    "   AND (status IN ('pending', 'active') OR (status = 'released' AND provider_released_at IS NULL))"};
+    "SELECT phone_number FROM number_wallet.api_numbers WHERE phone_number = ANY($1::text[]) AND held"};
 
 twilio::Error DbError(const db::Result &r)
 {
