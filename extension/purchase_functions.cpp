@@ -6,6 +6,11 @@
 #include "numbers.hpp"
 #include "settings.hpp"
 
+extern "C" {
+#include "catalog/namespace.h"
+#include "utils/lsyscache.h"
+}
+
 #include "core/rate_limit_detail.hpp"
 #include "core/validation.hpp"
 
@@ -36,51 +41,91 @@ namespace nw {
 // freezing keeps, so a wallet untouched for 2^31 transactions would look "in
 // progress" to any snapshot and never fresh. An updated row never keeps its
 // ctid while the older version is still visible to someone (our snapshot).
+// The rate limit costs nothing until it bites: the wallet row (locked anyway)
+// counts the user's reservations in the current clock hour ($10, UTC) and the
+// one before. Those two buckets cover the whole rolling hour, so while their
+// sum (`recent`) is below the limit the hour certainly is, and the exact count
+// over the user's rows (e) runs only when `recent` reaches the limit. A bucket
+// later than ours (another transaction started after us, past the hour) is
+// summed whole: the counters may overcount, which only runs the exact count,
+// never undercount.
 // ON CONFLICT on the held-number index: a concurrent reservation of the same
 // number (by another user, whose wallet lock we do not share) waits for that
 // transaction and then yields no row, which is NW002, never 23505.
+#define RESERVE_IN_ONE_SQL(WALLET_COUNTERS, RECENT, COUNTERS_UPDATE)                                                   \
+    "WITH w AS ("                                                                                                      \
+    "  SELECT id, user_id, ctid AS locked,"                                                                            \
+    "         CASE WHEN $5 = 'USD' THEN balance_usd ELSE balance_inr END AS balance" WALLET_COUNTERS                   \
+    "    FROM number_wallet.wallets WHERE user_id = $1 FOR UPDATE),"                                                   \
+    " f AS (SELECT w.id, w.user_id, w.balance,"                                                                        \
+    "              w.locked IS NOT DISTINCT FROM (SELECT s.ctid FROM number_wallet.wallets s WHERE s.user_id = $1)"    \
+    "                AS fresh," RECENT " AS recent"                                                                    \
+    "         FROM w),"                                                                                                \
+    " k AS ("                                                                                                          \
+    "  SELECT n.id, n.phone_number = $2 AND n.currency = $5 AS same, n.status, n.phone_number, n.currency,"            \
+    "         t.id AS tid, t.amount, t.balance_after"                                                                  \
+    "    FROM number_wallet.business_numbers n"                                                                        \
+    "    JOIN number_wallet.transactions t ON t.number_id = n.id AND t.kind = 'purchase'"                              \
+    "   WHERE n.user_id = $1 AND n.idempotency_key = $7),"                                                             \
+    " e AS ("                                                                                                          \
+    "  SELECT r.created_at FROM number_wallet.business_numbers r"                                                      \
+    "   WHERE $8 IS NOT NULL AND (SELECT f.recent FROM f) > $9"                                                        \
+    "     AND r.user_id = $1 AND r.created_at > $8 ORDER BY r.created_at DESC OFFSET $9 LIMIT 1),"                     \
+    " ok AS (SELECT f.id, f.user_id FROM f"                                                                            \
+    "         WHERE f.fresh AND f.balance >= $4 AND NOT EXISTS (SELECT 1 FROM k) AND NOT EXISTS (SELECT 1 FROM e)),"   \
+    " n AS ("                                                                                                          \
+    "  INSERT INTO number_wallet.business_numbers"                                                                     \
+    "    (user_id, phone_number, display_name, monthly_cost, currency, provider, idempotency_key)"                     \
+    "  SELECT $1, $2, $3, $4, $5, $6, $7 FROM ok"                                                                      \
+    "  ON CONFLICT (phone_number) WHERE " HELD_PREDICATE " DO NOTHING RETURNING id),"                                  \
+    " u AS ("                                                                                                          \
+    "  UPDATE number_wallet.wallets"                                                                                   \
+    "     SET balance_usd = balance_usd - CASE WHEN $5 = 'USD' THEN $4 ELSE 0 END,"                                    \
+    "         balance_inr = balance_inr - CASE WHEN $5 = 'INR' THEN $4 ELSE 0 END,"                                    \
+    "         updated_at = statement_timestamp()" COUNTERS_UPDATE                                                      \
+    "   WHERE id = (SELECT id FROM ok) AND EXISTS (SELECT 1 FROM n)"                                                   \
+    "   RETURNING id, user_id, CASE WHEN $5 = 'USD' THEN balance_usd ELSE balance_inr END AS balance),"                \
+    " t AS ("                                                                                                          \
+    "  INSERT INTO number_wallet.transactions"                                                                         \
+    "    (wallet_id, user_id, type, kind, amount, currency, balance_after, description, number_id)"                    \
+    "  SELECT u.id, u.user_id, 'DEBIT', 'purchase', $4, $5, u.balance, 'Phone number purchase: ' || $2, n.id"          \
+    "    FROM u, n RETURNING id, balance_after)"                                                                       \
+    "SELECT f.id, f.fresh, f.balance, f.balance >= $4,"                                                                \
+    "       k.id, k.same, k.status, k.phone_number, k.currency, k.tid, k.amount, k.balance_after,"                     \
+    "       e.created_at, n.id, t.id, t.balance_after"                                                                 \
+    "  FROM f LEFT JOIN k ON true LEFT JOIN e ON true LEFT JOIN n ON true LEFT JOIN t ON true"
+#define RESERVE_ARGS                                                                                                   \
+    10,                                                                                                                \
+    {                                                                                                                  \
+        UUIDOID, TEXTOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID, TIMESTAMPTZOID      \
+    }
+
 static Statement reserve_in_one = {
-    "WITH w AS ("
-    "  SELECT id, user_id, ctid AS locked, CASE WHEN $5 = 'USD' THEN balance_usd ELSE balance_inr END AS balance"
-    "    FROM number_wallet.wallets WHERE user_id = $1 FOR UPDATE),"
-    " f AS (SELECT w.id, w.user_id, w.balance,"
-    "              w.locked IS NOT DISTINCT FROM (SELECT s.ctid FROM number_wallet.wallets s WHERE s.user_id = $1)"
-    "                AS fresh FROM w),"
-    " k AS ("
-    "  SELECT n.id, n.phone_number = $2 AND n.currency = $5 AS same, n.status, n.phone_number, n.currency,"
-    "         t.id AS tid, t.amount, t.balance_after"
-    "    FROM number_wallet.business_numbers n"
-    "    JOIN number_wallet.transactions t ON t.number_id = n.id AND t.kind = 'purchase'"
-    "   WHERE n.user_id = $1 AND n.idempotency_key = $7),"
-    " e AS ("
-    "  SELECT r.created_at FROM number_wallet.business_numbers r"
-    "   WHERE r.user_id = $1 AND r.created_at > $8 ORDER BY r.created_at DESC OFFSET $9 LIMIT 1),"
-    " ok AS (SELECT f.id, f.user_id FROM f"
-    "         WHERE f.fresh AND f.balance >= $4 AND NOT EXISTS (SELECT 1 FROM k) AND NOT EXISTS (SELECT 1 FROM e)),"
-    " n AS ("
-    "  INSERT INTO number_wallet.business_numbers"
-    "    (user_id, phone_number, display_name, monthly_cost, currency, provider, idempotency_key)"
-    "  SELECT $1, $2, $3, $4, $5, $6, $7 FROM ok"
-    "  ON CONFLICT (phone_number) WHERE " HELD_PREDICATE " DO NOTHING RETURNING id),"
-    " u AS ("
-    "  UPDATE number_wallet.wallets"
-    "     SET balance_usd = balance_usd - CASE WHEN $5 = 'USD' THEN $4 ELSE 0 END,"
-    "         balance_inr = balance_inr - CASE WHEN $5 = 'INR' THEN $4 ELSE 0 END,"
-    "         updated_at = statement_timestamp()"
-    "   WHERE id = (SELECT id FROM ok) AND EXISTS (SELECT 1 FROM n)"
-    "   RETURNING id, user_id, CASE WHEN $5 = 'USD' THEN balance_usd ELSE balance_inr END AS balance),"
-    " t AS ("
-    "  INSERT INTO number_wallet.transactions"
-    "    (wallet_id, user_id, type, kind, amount, currency, balance_after, description, number_id)"
-    "  SELECT u.id, u.user_id, 'DEBIT', 'purchase', $4, $5, u.balance, 'Phone number purchase: ' || $2, n.id"
-    "    FROM u, n RETURNING id, balance_after)"
-    "SELECT f.id, f.fresh, f.balance, f.balance >= $4,"
-    "       k.id, k.same, k.status, k.phone_number, k.currency, k.tid, k.amount, k.balance_after,"
-    "       e.created_at, n.id, t.id, t.balance_after"
-    "  FROM f LEFT JOIN k ON true LEFT JOIN e ON true LEFT JOIN n ON true LEFT JOIN t ON true",
-    9,
-    {UUIDOID, TEXTOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT8OID},
-    nullptr};
+    RESERVE_IN_ONE_SQL(
+        ", purchases_hour, purchases_this_hour, purchases_last_hour",
+        "CASE WHEN w.purchases_hour >= $10 THEN w.purchases_this_hour + w.purchases_last_hour"
+        "     WHEN w.purchases_hour = $10 - interval '1 hour' THEN w.purchases_this_hour ELSE 0 END",
+        ", purchases_last_hour = CASE WHEN purchases_hour >= $10 THEN purchases_last_hour"
+        "                            WHEN purchases_hour = $10 - interval '1 hour'"
+        "                            THEN purchases_this_hour ELSE 0 END,"
+        "  purchases_this_hour = CASE WHEN purchases_hour >= $10 THEN purchases_this_hour + 1 ELSE 1 END,"
+        "  purchases_hour = greatest(purchases_hour, $10)"),
+    RESERVE_ARGS, nullptr};
+
+// The same for a database whose extension is not updated to 1.3 yet (the
+// library is replaced first, then ALTER EXTENSION ... UPDATE runs): its wallets
+// have no hour counters, so the exact count always runs, as before 1.3.
+static Statement reserve_in_one_before_1_3 = {RESERVE_IN_ONE_SQL("", "2147483647", ""), RESERVE_ARGS, nullptr};
+
+// Whether number_wallet.wallets has the 1.3 hour counters: two syscache
+// look-ups, no query, so every call can afford it (an update may run in the
+// middle of a session).
+static bool WalletsCountHours(void)
+{
+    const Oid schema = get_namespace_oid("number_wallet", true);
+    const Oid wallets = OidIsValid(schema) ? get_relname_relid("wallets", schema) : InvalidOid;
+    return OidIsValid(wallets) && get_attnum(wallets, "purchases_hour") != InvalidAttrNumber;
+}
 
 // The columns of reserve_in_one's answer, in the order of its final SELECT (SPI counts from 1).
 enum ReserveColumn {
@@ -244,28 +289,30 @@ static Datum PurchaseNumber(FunctionCallInfo fcinfo)
     SPI_connect();
     const TimestampTz now = GetCurrentStatementStartTimestamp();
     const bool limited = max_purchases_per_hour > 0;
-    Datum values[9] = {UUIDPGetDatum(user_id),
-                       CStringGetTextDatum(phone),
-                       display_name ? CStringGetTextDatum(display_name) : (Datum) 0,
-                       cost,
-                       CStringGetTextDatum(currency),
-                       CStringGetTextDatum(ProviderName()),
-                       key ? CStringGetTextDatum(key) : (Datum) 0,
-                       TimestampTzGetDatum(now - USECS_PER_HOUR),
-                       Int64GetDatum(limited ? max_purchases_per_hour - 1 : 0)};
-    char nulls[10] = "         ";
+    Datum values[10] = {UUIDPGetDatum(user_id),
+                        CStringGetTextDatum(phone),
+                        display_name ? CStringGetTextDatum(display_name) : (Datum) 0,
+                        cost,
+                        CStringGetTextDatum(currency),
+                        CStringGetTextDatum(ProviderName()),
+                        key ? CStringGetTextDatum(key) : (Datum) 0,
+                        TimestampTzGetDatum(now - USECS_PER_HOUR),
+                        Int64GetDatum(limited ? max_purchases_per_hour - 1 : 0),
+                        TimestampTzGetDatum(now - now % USECS_PER_HOUR)};  // the clock hour (UTC) of now
+    char nulls[11] = "          ";
     if (display_name == nullptr)
         nulls[2] = 'n';
     if (key == nullptr)
         nulls[6] = 'n';
     if (!limited)
         nulls[7] = 'n';
-    Execute(&reserve_in_one, values, nulls, false, 0, SPI_OK_SELECT);
+    Statement *reserve = WalletsCountHours() ? &reserve_in_one : &reserve_in_one_before_1_3;
+    Execute(reserve, values, nulls, false, 0, SPI_OK_SELECT);
     if (SPI_processed == 1 && !DatumGetBool(ResultDatum(0, kFresh))) {
         // The lock waited for a purchase that committed after our snapshot, so
         // nothing was written. The lock is ours now: the same statement again
         // takes a snapshot that sees everything up to it.
-        Execute(&reserve_in_one, values, nulls, false, 0, SPI_OK_SELECT);
+        Execute(reserve, values, nulls, false, 0, SPI_OK_SELECT);
         if (SPI_processed == 1 && !DatumGetBool(ResultDatum(0, kFresh)))
             elog(ERROR, "wallet row changed under its lock");
     }

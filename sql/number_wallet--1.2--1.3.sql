@@ -46,3 +46,36 @@ COMMENT ON VIEW @extschema@.api_transactions IS
   'Ledger entries as the HTTP API shows them (money as text, created_at in RFC 3339 UTC).';
 REVOKE ALL ON @extschema@.api_transactions FROM PUBLIC;
 GRANT SELECT ON @extschema@.api_transactions TO number_wallet_service;
+
+-- ==== a rate limit that costs nothing until it bites (issue 15) ====
+-- purchase_number counts each user's reservations per clock hour on the wallet
+-- row it locks anyway; only when the current and the previous hour together
+-- reach number_wallet.max_purchases_per_hour does it count the rolling hour
+-- exactly over business_numbers (extension/purchase_functions.cpp).
+ALTER TABLE @extschema@.wallets
+  ADD COLUMN purchases_hour      timestamptz,
+  ADD COLUMN purchases_this_hour integer NOT NULL DEFAULT 0 CHECK (purchases_this_hour >= 0),
+  ADD COLUMN purchases_last_hour integer NOT NULL DEFAULT 0 CHECK (purchases_last_hour >= 0);
+COMMENT ON COLUMN @extschema@.wallets.purchases_hour IS
+  'The clock hour (UTC) that purchases_this_hour counts; kept by purchase_number.';
+COMMENT ON COLUMN @extschema@.wallets.purchases_this_hour IS
+  'Numbers the user reserved in purchases_hour (an upper bound for the rate limit''s fast path).';
+COMMENT ON COLUMN @extschema@.wallets.purchases_last_hour IS
+  'Numbers the user reserved in the clock hour before purchases_hour.';
+
+-- Wallets updated from an earlier version start with their last two hours
+-- counted, so the limit holds across the update.
+WITH hours AS (
+  SELECT date_bin('1 hour', statement_timestamp(), timestamptz '2000-01-01 00:00:00+00') AS this_hour
+), counts AS (
+  SELECT n.user_id,
+         count(*) FILTER (WHERE n.created_at >= h.this_hour) AS this_hour,
+         count(*) FILTER (WHERE n.created_at < h.this_hour) AS last_hour
+    FROM @extschema@.business_numbers n, hours h
+   WHERE n.created_at >= h.this_hour - interval '1 hour'
+   GROUP BY n.user_id
+)
+UPDATE @extschema@.wallets w
+   SET purchases_hour = h.this_hour, purchases_this_hour = c.this_hour, purchases_last_hour = c.last_hour
+  FROM counts c, hours h
+ WHERE w.user_id = c.user_id;

@@ -10,7 +10,7 @@ namespace nw {
 struct Statement {
     const char *sql;
     int nargs;
-    Oid argtypes[9];
+    Oid argtypes[10];
     SPIPlanPtr plan;
 };
 

@@ -64,6 +64,10 @@ for from in "${old_versions[@]}"; do
           "$(q "$db" "SELECT extversion FROM pg_extension WHERE extname = 'number_wallet'")"
     check "the update left every row as it was ($from -> $latest)" "$before" "$(money_state "$db" "$columns")"
     check_same_catalog "the updated extension equals a fresh install of $latest" "$FRESH_DB" "$db"
+    # 1.3's rate-limit counters start from the rows already there (alice reserved 2 numbers just now).
+    check "the update counted each wallet's reservations of the last two clock hours" "2" \
+          "$(q "$db" "SELECT purchases_this_hour + purchases_last_hour FROM number_wallet.wallets
+                        WHERE user_id = '$ALICE'")"
     check "renew_due_numbers runs after the update (nothing due)" '{"unpaid": 0, "renewed": 0, "released": 0}' \
           "$(q "$db" "SELECT number_wallet.renew_due_numbers()")"
 

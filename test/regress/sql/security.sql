@@ -406,7 +406,7 @@ CREATE FUNCTION regress_sec_evil.text_eq(text, text) RETURNS boolean LANGUAGE sq
 $$;
 CREATE OPERATOR regress_sec_evil.= (LEFTARG = uuid, RIGHTARG = uuid, FUNCTION = regress_sec_evil.uuid_eq);
 CREATE OPERATOR regress_sec_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_sec_evil.text_eq);
-CREATE TABLE regress_sec_evil.wallets (LIKE number_wallet.wallets);
+CREATE TABLE regress_sec_evil.wallets (LIKE number_wallet.wallets INCLUDING DEFAULTS);
 CREATE TABLE regress_sec_evil.business_numbers (LIKE number_wallet.business_numbers);
 CREATE TABLE regress_sec_evil.transactions (LIKE number_wallet.transactions);
 INSERT INTO regress_sec_evil.wallets (id, user_id, balance_usd, balance_inr, is_active, created_at, updated_at)
