@@ -134,7 +134,7 @@ check "the sweep deleted nothing at Twilio" "yes yes yes" \
     "$(for s in "$S01" "$S02" "$S03"; do fake_owns_sid "$s" && echo yes || echo no; done | paste -sd' ')"
 
 # ---- buy, renew, release --------------------------------------------------
-api POST /api/numbers/purchase "$T1" '{"phoneNumber":"+16285550170"}'
+api POST /api/numbers/purchase "$T1" '{"phoneNumber":"+14155550170"}'
 expect "the imported user buys a number with its imported balance" 201 '.number.status == "active"'
 check "paid from the imported balance (20.00 - 1.15)" "18.85" "$(balance "$U1")"
 
