@@ -45,14 +45,21 @@ INSERT INTO seed_bench.transactions (id, user_id, type, amount, currency, descri
 ANALYZE;
 SQL
 
-timed() { # SQL: prints the report's counts and the wall time in seconds
-    local t0 t1 out
-    t0=$(date +%s.%N)
-    out=$(psql -X -q -tA -d "$db" -v ON_ERROR_STOP=1 -c "$1" 2>&1)
-    t1=$(date +%s.%N)
-    printf '%s  (%.1f s)\n' "$(jq -c '{dry_run, wallets, numbers, discrepancies, transactions, skipped: (.skipped | length), balance_mismatches: (.balance_mismatches | length)}' <<<"$out" 2>/dev/null || echo "$out")" \
-        "$(echo "$t1 - $t0" | bc -l 2>/dev/null || awk "BEGIN{print $t1 - $t0}")"
+# cpu: the backend's user + system CPU time so far, in clock ticks (/proc/self/stat).
+cpu="(split_part(pg_read_file('/proc/self/stat'), ' ', 14)::bigint + split_part(pg_read_file('/proc/self/stat'), ' ', 15)::bigint)"
+timed() { # SQL: prints the report's counts, the wall time and the backend's CPU time
+    local t0 t1 out report ticks hz
+    hz=$(getconf CLK_TCK)
+    t0=$(date +%s%N)
+    out=$(psql -X -q -tA -d "$db" -v ON_ERROR_STOP=1 -c "SELECT $cpu" -c "$1" -c "SELECT $cpu" 2>&1)
+    t1=$(date +%s%N)
+    report=$(sed -n 2p <<<"$out")
+    ticks=$(( $(sed -n 3p <<<"$out") - $(sed -n 1p <<<"$out") ))
+    printf '%s  (wall %s s, backend CPU %s s)\n' \
+        "$(jq -c '{dry_run, wallets, numbers, discrepancies, transactions, skipped: (.skipped | length), balance_mismatches: (.balance_mismatches | length)}' <<<"$report" 2>/dev/null || echo "$out")" \
+        "$(awk -v d=$((t1 - t0)) 'BEGIN { printf "%.1f", d / 1e9 }')" "$(awk -v t=$ticks -v h=$hz 'BEGIN { printf "%.1f", t / h }')"
 }
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "seed: $wallets wallets, $((2 * wallets)) numbers, $wallets transactions"
 echo "dry run: $(timed "SELECT number_wallet.import_seed('seed_bench', true)")"
 echo "import:  $(timed "SELECT number_wallet.import_seed('seed_bench', false)")"
@@ -60,4 +67,4 @@ echo "again:   $(timed "SELECT number_wallet.import_seed('seed_bench', false)")"
 echo "after: $(psql -X -q -tA -d "$db" -c "SELECT (SELECT count(*) FROM number_wallet.wallets) || ' wallets, '
   || (SELECT count(*) FROM number_wallet.business_numbers WHERE status = 'active') || ' active numbers, '
   || (SELECT count(*) FROM number_wallet.wallet_reconcile()) || ' wallet_reconcile() rows'")"
-psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
+[ -n "${NW_BENCH_KEEP:-}" ] || psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1

@@ -277,6 +277,16 @@ BEGIN
   v_window := coalesce(nullif(current_setting('number_wallet.refund_window_days', true), '')::integer, 30);
 
   -- ---- the seed's rows, read once into temporary tables with known columns ----
+  -- Room for them in memory (a 100,000-wallet seed needs a few hundred MB of
+  -- temporary tables; the default 8 MB would write them out and read them
+  -- back). Only possible before the session's first temporary table.
+  -- Sorts and hashes of a large seed in memory too.
+  PERFORM set_config('work_mem', '256MB', true);
+  BEGIN
+    PERFORM set_config('temp_buffers', '512MB', true);
+  EXCEPTION WHEN OTHERS THEN
+    NULL;  -- the session already used temporary tables: keep its setting
+  END;
   -- (left by an earlier call in this transaction; ON COMMIT DROP removes them at its end)
   FOREACH v_col IN ARRAY ARRAY['nw_seed_wallets', 'nw_seed_numbers', 'nw_seed_transactions',
                                'nw_plan_wallets', 'nw_plan_numbers', 'nw_plan_transactions'] LOOP
@@ -318,6 +328,10 @@ BEGIN
     v_uuid, v_usd, v_inr, v_other,
     CASE WHEN 'created_at' = ANY (v_wcols) THEN 's.created_at::timestamptz' ELSE 'NULL::timestamptz' END,
     v_wallets);
+  -- Indexes and statistics for the look-ups below (each seed row asks a few
+  -- keyed questions; without them 100,000 wallets would be scanned per row).
+  CREATE INDEX ON pg_temp.nw_seed_wallets (raw_id);
+  ANALYZE pg_temp.nw_seed_wallets;
 
   EXECUTE format(
     'CREATE TEMP TABLE nw_seed_numbers ON COMMIT DROP AS
@@ -340,6 +354,7 @@ BEGIN
     CASE WHEN 'created_at' = ANY (v_ncols) THEN 's.created_at::timestamptz' ELSE 'NULL::timestamptz' END,
     CASE WHEN 'currency' = ANY (v_ncols) THEN 'upper(nullif(btrim(s.currency::text), ''''))' ELSE 'NULL::text' END,
     v_numbers);
+  ANALYZE pg_temp.nw_seed_numbers;
 
   -- Transactions name their user, or their wallet (then its user).
   IF 'user_id' = ANY (v_tcols) THEN
@@ -365,6 +380,7 @@ BEGIN
          ELSE 'NULL::uuid' END,
     CASE WHEN 'created_at' = ANY (v_tcols) THEN 's.created_at::timestamptz' ELSE 'NULL::timestamptz' END,
     v_txns);
+  ANALYZE pg_temp.nw_seed_transactions;
 
   -- ---- the plan: what happens to each seed row (first matching reason wins) ----
   CREATE TEMP TABLE nw_plan_wallets ON COMMIT DROP AS
@@ -384,6 +400,8 @@ BEGIN
            ELSE 'import'
          END AS action
     FROM pg_temp.nw_seed_wallets s;
+  CREATE INDEX ON pg_temp.nw_plan_wallets (user_id);
+  ANALYZE pg_temp.nw_plan_wallets;
 
   -- Numbers the seed holds (active with a sid), and the PAYMENT PROCESSING FAILED marks.
   CREATE TEMP TABLE nw_plan_numbers ON COMMIT DROP AS
@@ -427,6 +445,7 @@ BEGIN
            ELSE 'import'
          END AS action
     FROM d;
+  ANALYZE pg_temp.nw_plan_numbers;
 
   CREATE TEMP TABLE nw_plan_transactions ON COMMIT DROP AS
   SELECT s.*, upper(btrim(s.type)) AS norm_type, upper(btrim(s.currency)) AS norm_currency,
@@ -437,6 +456,7 @@ BEGIN
            ELSE 'import'
          END AS action
     FROM pg_temp.nw_seed_transactions s;
+  ANALYZE pg_temp.nw_plan_transactions;
 
   -- ---- the report ----
   SELECT count(*) FILTER (WHERE action = 'import') AS wallets_new,
@@ -528,13 +548,14 @@ BEGIN
                                         'transactions_total', round(m.total, 2)::text)
                      ORDER BY m.user_id, m.currency)
       FROM (
-        SELECT w.user_id, c.currency, c.balance,
-               coalesce((SELECT sum(CASE t.norm_type WHEN 'CREDIT' THEN t.amount ELSE -t.amount END)
-                           FROM pg_temp.nw_plan_transactions t
-                          WHERE t.user_id = w.user_id AND t.norm_currency = c.currency
-                            AND t.norm_type IN ('CREDIT', 'DEBIT') AND t.amount IS NOT NULL), 0) AS total
+        SELECT w.user_id, c.currency, c.balance, coalesce(x.total, 0) AS total
           FROM pg_temp.nw_plan_wallets w
          CROSS JOIN LATERAL (VALUES ('USD', w.usd), ('INR', w.inr)) AS c(currency, balance)
+          LEFT JOIN (SELECT t.user_id, t.norm_currency AS currency,
+                            sum(CASE t.norm_type WHEN 'CREDIT' THEN t.amount ELSE -t.amount END) AS total
+                       FROM pg_temp.nw_plan_transactions t
+                      WHERE t.norm_type IN ('CREDIT', 'DEBIT') AND t.amount IS NOT NULL AND t.user_id IS NOT NULL
+                      GROUP BY 1, 2) x ON x.user_id = w.user_id AND x.currency = c.currency
          WHERE w.user_id IS NOT NULL AND w.action <> 'duplicate_in_seed'
       ) m
      WHERE m.balance <> m.total), '[]'::jsonb));
