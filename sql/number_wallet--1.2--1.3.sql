@@ -425,7 +425,8 @@ BEGIN
                   ELSE 'discrepancy' END
            WHEN d.user_id IS NULL THEN 'invalid_user_id'
            WHEN EXISTS (SELECT 1 FROM number_wallet.business_numbers b
-                         WHERE b.id = d.id AND b.imported_at IS NOT NULL) THEN 'already'
+                         WHERE b.id = d.id AND b.imported_at IS NOT NULL AND b.user_id = d.user_id
+                           AND b.twilio_sid = d.sid) THEN 'already'
            WHEN d.sid IS NULL THEN 'no_twilio_sid'
            WHEN d.sid !~ '^[A-Za-z0-9_-]{2,64}$' THEN 'invalid_twilio_sid'
            WHEN NOT d.phone_ok THEN 'invalid_phone_number'
