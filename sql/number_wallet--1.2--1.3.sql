@@ -206,7 +206,6 @@ DECLARE
   v_wcols     text[];
   v_ncols     text[];
   v_tcols     text[];
-  v_sql       text;
   v_usd       text;
   v_inr       text;
   v_other     text;
