@@ -11,6 +11,11 @@ SET client_min_messages = warning;
 \set ECHO all
 RESET client_min_messages;
 
+-- The signature: (p_schema name DEFAULT 'public', p_dry_run boolean DEFAULT true) RETURNS jsonb.
+SELECT pg_get_function_arguments(p.oid) AS arguments, pg_get_function_result(p.oid) AS result,
+       p.prosecdef AS security_definer, p.proacl IS NOT NULL AS public_revoked
+  FROM pg_proc p WHERE p.proname = 'import_seed' AND p.pronamespace = 'number_wallet'::regnamespace;
+
 -- Set up here first: a number held here with n15's phone number, and one with n16's sid.
 SELECT (number_wallet.wallet_credit('5eed0000-0000-4000-8000-0000000000ff', 100))->>'balance' AS native_balance;
 SELECT nw_bought('5eed0000-0000-4000-8000-0000000000ff', '+16285550115', 8, 'PN5eedffff000000000000000000000015') IS NOT NULL AS phone_held;
