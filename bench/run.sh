@@ -10,3 +10,4 @@ echo "== SQL purchase throughput (pgbench)"; bench/purchase_throughput.sh "${NW_
 echo; echo "== HTTP (wrk, fake Twilio at 250 ms a buy)"; bench/http_throughput.sh
 echo; echo "== backend memory over 100k calls, half failing"; bench/memory_flat.sh 100000
 echo; echo "== backend memory during one renewal pass over 20k numbers"; bench/renewal_memory.sh 20000
+echo; echo "== import_seed: 100k wallets, 200k numbers"; bench/import_seed.sh 100000

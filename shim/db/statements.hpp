@@ -48,6 +48,10 @@ inline const Statement kHeldNumberByPhone = {
                      " AND n.held"};
 inline const Statement kNumberByKey = {"number_by_key", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n"
                                                         " WHERE n.user_id = $1::uuid AND n.idempotency_key = $2"};
+// The row that carries this sid (twilio_sid is unique): how the sweep knows a
+// number whose FriendlyName is not one of our ids, such as one import_seed adopted.
+inline const Statement kNumberBySid = {
+    "number_by_sid", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n WHERE n.twilio_sid = $1"};
 // A held row that carries this sid (then the number must not be deleted at the provider).
 inline const Statement kSidHeld = {"sid_held", "SELECT 1 FROM number_wallet.api_numbers n WHERE n.twilio_sid = $1"
                                                " AND n.held"};

@@ -7,7 +7,9 @@
 //  4. sweeps the provider's inventory: deletes numbers tagged with a failed or
 //     released row (unless a held row carries the sid) and records every other
 //     disagreement as a discrepancy (a number missing at the provider only for
-//     a row that was active before the listing began).
+//     a row that was active before the listing began). A number whose
+//     FriendlyName is not one of our ids is ours when a row carries its sid and
+//     phone number (the numbers import_seed adopted keep the seed's name).
 #include <map>
 #include <optional>
 
@@ -118,15 +120,24 @@ void Sweep(App &app, ReconcileReport *report)
     for (const auto &number : inventory.value()) {
         owned_sids[number.sid] = true;
         const bool tagged = IsUuid(number.friendlyName);
-        const db::Result row = tagged ? app.pool->Exec(db::sql::kNumberById, {number.friendlyName}) : db::Result{};
+        db::Result row = tagged ? app.pool->Exec(db::sql::kNumberById, {number.friendlyName}) : db::Result{};
         if (tagged && !row.ok)
             continue;
         if (!tagged || row.rows.empty()) {
-            app.pool->Exec(db::sql::kRecordDiscrepancy,
-                           {std::string("unknown_at_provider"), number.phoneNumber, number.sid, db::Value(),
-                            std::string("the provider has a number no row of ours accounts for")});
-            ++report->discrepancies;
-            continue;
+            // Not tagged with one of our ids: still ours when a row carries its
+            // sid and phone number, as a number adopted from a seed deployment
+            // (import_seed) does under the seed's FriendlyName. Judged like a
+            // tagged one below; its FriendlyName is left as it is.
+            row = app.pool->Exec(db::sql::kNumberBySid, {number.sid});
+            if (!row.ok)
+                continue;
+            if (row.rows.empty() || row.Text(0, NumberColumn::kPhone) != number.phoneNumber) {
+                app.pool->Exec(db::sql::kRecordDiscrepancy,
+                               {std::string("unknown_at_provider"), number.phoneNumber, number.sid, db::Value(),
+                                std::string("the provider has a number no row of ours accounts for")});
+                ++report->discrepancies;
+                continue;
+            }
         }
         const std::string status = row.Text(0, NumberColumn::kStatus);
         if (row.Text(0, NumberColumn::kProvider) != app.provider->Name())
