@@ -1,7 +1,9 @@
 -- metrics_snapshot(): the database-derived values of /metrics in one call.
 -- Runs after the other suites in one database, so it compares differences.
+SET client_min_messages = warning;
 DROP ROLE IF EXISTS regress_met_user;
 DROP ROLE IF EXISTS regress_met_svc;
+RESET client_min_messages;
 CREATE ROLE regress_met_user NOLOGIN;
 GRANT number_wallet_user TO regress_met_user;
 CREATE ROLE regress_met_svc NOLOGIN;
@@ -35,7 +37,8 @@ SELECT a.metric, a.key, a.currency, a.value - coalesce(b.value, 0) AS delta
  ORDER BY 1, 2, 3;
 
 -- A pending purchase older than number_wallet.pending_alert_seconds is overdue.
-SET number_wallet.pending_alert_seconds = 0;
+SET number_wallet.pending_alert_seconds = 1;
+SELECT pg_sleep(1.1) IS NOT NULL AS waited;
 SELECT value >= 1 AS overdue FROM number_wallet.metrics_snapshot() WHERE metric = 'pending_overdue';
 RESET number_wallet.pending_alert_seconds;
 
