@@ -90,10 +90,11 @@ check "critical alerts go to the pager" "number-wallet-pager" "$(route_of alertn
 check "warnings go to chat" "number-wallet-chat" "$(route_of alertname=NumberWalletInterventions severity=warning)"
 # The Prometheus example, with its placeholder token file pointed at a real one.
 echo "placeholder-token" >"$W/token"
-sed "s|/etc/prometheus/number-wallet-service-token|$W/token|" "$DIR/prometheus.example.yml" >"$DIR/.prometheus.check.yml"
-out=$(promtool check config "$DIR/.prometheus.check.yml" 2>&1)
+mkdir -p "$W/config"
+cp "$RULES" "$W/config/"
+sed "s|/etc/prometheus/number-wallet-service-token|$W/token|" "$DIR/prometheus.example.yml" >"$W/config/prometheus.yml"
+out=$(promtool check config "$W/config/prometheus.yml" 2>&1)
 rc=$?
-rm -f "$DIR/.prometheus.check.yml"
 check "promtool check config accepts prometheus.example.yml (with its rules)" "0 yes" \
     "$rc $(grep -q 'SUCCESS: 11 rules found' <<<"$out" && echo yes || echo "no: ${out//$'\n'/ }")"
 
