@@ -60,6 +60,10 @@ NW_PACKAGES=(
   libcpp-httplib-dev libcurl4-openssl-dev nlohmann-json3-dev libjwt-dev libssl-dev
   libgtest-dev libgmock-dev libphonenumber-dev curl jq openssl gzip procps
   ca-certificates
+  # ops/: the tests run nginx unprivileged in front of the shim, promtool and
+  # amtool on the alert rules, systemd-analyze on the units (no service of
+  # these packages is started: see install_missing_packages).
+  nginx prometheus prometheus-alertmanager systemd
 )
 
 install_missing_packages() {
@@ -73,7 +77,22 @@ install_missing_packages() {
   log "installing ${missing[*]}"
   need_sudo
   $SUDO apt-get update -q
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # nginx, prometheus and prometheus-alertmanager start their daemons when
+  # installed (on a machine without systemd, through their init scripts, even
+  # in a chroot): the project needs only their programs. A policy-rc.d that
+  # denies those three starts (and no other), unless the machine has its own
+  # policy, keeps them stopped.
+  local policy=/usr/sbin/policy-rc.d own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '%s\n' '#!/bin/sh' '# number_wallet: its test tools are not started as services while they install' \
+      'case "$1" in nginx|prometheus|prometheus-alertmanager) exit 101 ;; esac' 'exit 0' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    own_policy=1
+  fi
+  local rc=0
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+  [ "$own_policy" = 0 ] || $SUDO rm -f "$policy"
+  return "$rc"
 }
 
 build_and_install() {

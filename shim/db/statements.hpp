@@ -106,5 +106,9 @@ inline const Statement kSummary = {
                "number_wallet.api_wallets),"
                "  'numbers', (SELECT coalesce(jsonb_object_agg(status, c), '{}') FROM"
                "              (SELECT status, count(*) c FROM number_wallet.api_numbers GROUP BY status) s))::text"};
+// /metrics: the database-derived series in one call (metrics/snapshot.cpp).
+inline const Statement kMetricsSnapshot = {
+    "metrics_snapshot",
+    "SELECT metric, coalesce(key, ''), coalesce(currency, ''), value::text FROM number_wallet.metrics_snapshot()"};
 
 }  // namespace nw::db::sql

@@ -1,9 +1,12 @@
 // See routes.hpp. Per route: 400 (input), 403 (who), then the operation.
 #include "http/routes.hpp"
 
+#include <string_view>
+
 #include "db/statements.hpp"
 #include "http/reply.hpp"
 #include "http/request_checks.hpp"
+#include "metrics/snapshot.hpp"
 #include "phone/phone.hpp"
 #include "saga/sagas.hpp"
 #include "util/ids.hpp"
@@ -390,27 +393,56 @@ Reply AdminJson(App &app, const db::Statement &statement, const char *field)
     return reply;
 }
 
+// `path` has the segments of `pattern`, where a "{…}" segment stands for any
+// non-empty segment.
+bool MatchesRoute(std::string_view pattern, std::string_view path)
+{
+    while (!pattern.empty() && !path.empty()) {
+        if (pattern[0] != '/' || path[0] != '/')
+            return false;
+        pattern.remove_prefix(1);
+        path.remove_prefix(1);
+        const std::string_view want = pattern.substr(0, pattern.find('/'));
+        const std::string_view got = path.substr(0, path.find('/'));
+        const bool any = want.size() >= 2 && want.front() == '{' && want.back() == '}';
+        if (any ? got.empty() : want != got)
+            return false;
+        pattern.remove_prefix(want.size());
+        path.remove_prefix(got.size());
+    }
+    return pattern.empty() && path.empty();
+}
+
 }  // namespace
 
 const char *RouteTemplate(const std::string &path)
 {
-    static const char *const kFixed[] = {
-        "/api/health",       "/api/numbers/available", "/api/numbers/purchase",    "/api/numbers",       "/api/wallet",
-        "/api/transactions", "/api/wallet/topup",      "/api/admin/interventions", "/api/admin/summary", "/metrics"};
-    for (const char *fixed : kFixed)
-        if (path == fixed)
-            return fixed;
-    // /api/numbers/{id} and /api/numbers/{id}/release, as the patterns below match them.
-    const std::string prefix = "/api/numbers/";
-    if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0) {
-        const std::string rest = path.substr(prefix.size());
-        const std::size_t slash = rest.find('/');
-        if (slash == std::string::npos)
-            return "/api/numbers/{id}";
-        if (slash > 0 && rest.compare(slash, std::string::npos, "/release") == 0)
-            return "/api/numbers/{id}/release";
-    }
-    return "unmatched";
+    // Fixed paths first ("/api/numbers/available" is not "/api/numbers/{id}"),
+    // then patterns whose {…} segments match one non-empty path segment.
+    static const char *const kRoutes[] = {"/api/health",
+                                          "/api/numbers/available",
+                                          "/api/numbers/purchase",
+                                          "/api/numbers",
+                                          "/api/wallet",
+                                          "/api/transactions",
+                                          "/api/wallet/topup",
+                                          "/api/admin/interventions",
+                                          "/api/admin/summary",
+                                          "/metrics",
+                                          "/api/admin/numbers",
+                                          "/api/admin/audit",
+                                          "/api/numbers/{id}",
+                                          "/api/numbers/{id}/release",
+                                          "/api/admin/numbers/{id}/fail",
+                                          "/api/admin/numbers/{id}/confirm",
+                                          "/api/admin/numbers/{id}/release",
+                                          "/api/admin/wallets/{userId}/adjust",
+                                          "/api/admin/discrepancies/{id}/resolve",
+                                          "/api/admin/users/{userId}"};
+    for (const char *route : kRoutes)
+        if (MatchesRoute(route, path))
+            return route;
+    return "other";
 }
 
 void RegisterRoutes(App &app, httplib::Server &s)
@@ -434,7 +466,9 @@ void RegisterRoutes(App &app, httplib::Server &s)
     s.Get("/metrics", [&app](const httplib::Request &, httplib::Response &res) {
         if (auto forbidden = RequireService())
             return Send(res, *forbidden);
-        res.set_content(app.metrics.Render(), "text/plain; version=0.0.4");
+        res.set_content(
+            app.metrics.Scrape([&app] { return metrics::ReadSnapshot(*app.pool); }, metrics::Metrics::Clock::now()),
+            "text/plain; version=0.0.4");
     });
 }
 

@@ -88,8 +88,13 @@ void ConfigureServer(App &app, httplib::Server &server)
                                           .count() /
                                       1000.0
                                 : 0.0;
-        app.metrics.Inc("nw_http_requests_total",
-                        metrics::HttpRequestLabels(req.method, RouteTemplate(req.path), res.status));
+        const char *route = RouteTemplate(req.path);
+        app.metrics.Inc("nw_http_requests_total", metrics::HttpRequestLabels(route, res.status));
+        app.metrics.Inc("nw_http_request_methods_total",
+                        std::string("method=\"") + metrics::MethodLabel(req.method) + "\"");
+        if (checked)  // a request refused by httplib itself has no start time
+            app.metrics.Observe("nw_http_request_duration_seconds", std::string("route=\"") + route + "\"",
+                                ms / 1000.0);
         log::Info("request", {{"requestId", checked ? state.request_id : std::string()},
                               {"method", req.method},
                               {"path", req.path},

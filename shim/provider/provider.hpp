@@ -16,6 +16,9 @@ struct Config;
 namespace nw::db {
 class Pool;
 }
+namespace nw::metrics {
+class Metrics;
+}
 
 namespace nw::provider {
 
@@ -40,6 +43,26 @@ public:
 
 // Live Twilio (TWILIO_API_BASE, credentials) or, in testing mode, the simulator.
 std::unique_ptr<Provider> Make(const config::Config &config, db::Pool &pool);
+
+// How one provider call ended, for nw_twilio_requests_total{op,outcome}:
+// outcome is ok, refused (Twilio said no, or the call was invalid),
+// rate_limited (429) or unknown (no answer, 5xx, unreadable); twilio_code is
+// Twilio's error code, 0 when none.
+struct CallOutcome {
+    const char *outcome;
+    int twilio_code;
+};
+CallOutcome ErrorOutcome(const twilio::Error &error);
+CallOutcome BuyOutcome(const twilio::BuyOutcome &outcome);
+template <class T>
+CallOutcome ReadOutcome(const twilio::Result<T> &result)
+{
+    return result.IsOk() ? CallOutcome{"ok", 0} : ErrorOutcome(result.error());
+}
+
+// `inner` with every call counted and timed in `metrics` (op: search, buy,
+// lookup for FindOwned and ListOwned, delete), and Twilio's error codes counted.
+std::unique_ptr<Provider> Metered(std::unique_ptr<Provider> inner, metrics::Metrics &metrics);
 
 // The simulator's sid for a number row: "PN" + the row id's 32 hex digits.
 std::string SimulatorSid(const std::string &number_id);

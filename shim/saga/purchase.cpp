@@ -181,6 +181,7 @@ http::Reply Purchase(App &app, const PurchaseRequest &req)
     if (!reserved.ok) {
         http::Reply reply = http::FromDbError(reserved.error);
         if (reserved.error.sqlstate == "NW002") {
+            app.metrics.Inc("nw_purchase_conflicts_total");
             // existingNumber only for the owner: others learn nothing about it.
             const db::Result held = app.pool->Exec(db::sql::kHeldNumberByPhone, {req.phone_number});
             if (held.ok && !held.rows.empty() && held.Text(0, db::sql::kUserId) == req.user_id)

@@ -223,13 +223,18 @@ check "the shim is still up after the endless bodies" yes "$(kill -0 "$SHIM_PID"
 for path in /no-such-path-$RANDOM /api/numbers/abc/def/ghi "/api/x%20y"; do api GET "$path" "$T"; done
 api GET /metrics "$ADMIN_KEY"
 LINES=$(grep '^nw_http_requests_total' "$W/body")
-ROUTES='/api/health|/api/numbers/available|/api/numbers/purchase|/api/numbers|/api/numbers/\{id\}|/api/numbers/\{id\}/release|/api/wallet|/api/transactions|/api/wallet/topup|/api/admin/interventions|/api/admin/summary|/metrics|unmatched'
-BAD=$(grep -vE "^nw_http_requests_total\{method=\"(GET|HEAD|POST|DELETE|OPTIONS|other)\",route=\"($ROUTES)\",status=\"([1-5][0-9][0-9]|[1-5]xx|other)\"\} [0-9]+$" <<<"$LINES")
-check "nw_http_requests_total: every label value from its fixed set (method, route, status)" "" "$BAD"
-check "nw_http_requests_total: bogus methods counted as method=\"other\" (405)" yes \
-    "$(grep -qE '^nw_http_requests_total\{method="other",route="/api/health",status="405"\} ([5-9]|[1-9][0-9]+)$' <<<"$LINES" && echo yes || echo "no: $(tr '\n' '|' <<<"$LINES")")"
-check "nw_http_requests_total: unknown paths counted as route=\"unmatched\"" yes \
-    "$(grep -q 'route="unmatched",status="404"' <<<"$LINES" && echo yes || echo no)"
+METHODS=$(grep '^nw_http_request_methods_total' "$W/body")
+ROUTES='/api/health|/api/numbers/available|/api/numbers/purchase|/api/numbers|/api/numbers/\{id\}|/api/numbers/\{id\}/release|/api/wallet|/api/transactions|/api/wallet/topup|/api/admin/[a-z]+(/\{(id|userId)\}/[a-z]+|/\{userId\})?|/metrics|other'
+BAD=$(grep -vE "^nw_http_requests_total\{route=\"($ROUTES)\",status=\"([1-5][0-9][0-9]|[1-5]xx|other)\"\} [0-9]+$" <<<"$LINES")
+check "nw_http_requests_total: every label value from its fixed set (route, status)" "" "$BAD"
+BAD=$(grep -vE '^nw_http_request_methods_total\{method="(GET|HEAD|POST|DELETE|OPTIONS|other)"\} [0-9]+$' <<<"$METHODS")
+check "nw_http_request_methods_total: every method label from its fixed set" "" "$BAD"
+check "nw_http_requests_total: bogus methods on /api/health counted as 405" yes \
+    "$(grep -qE '^nw_http_requests_total\{route="/api/health",status="405"\} ([5-9]|[1-9][0-9]+)$' <<<"$LINES" && echo yes || echo "no: $(tr '\n' '|' <<<"$LINES")")"
+check "nw_http_request_methods_total: bogus methods counted as method=\"other\"" yes \
+    "$(grep -qE '^nw_http_request_methods_total\{method="other"\} ([5-9]|[1-9][0-9]+)$' <<<"$METHODS" && echo yes || echo "no: $(tr '\n' '|' <<<"$METHODS")")"
+check "nw_http_requests_total: unknown paths counted as route=\"other\"" yes \
+    "$(grep -q 'route="other",status="404"' <<<"$LINES" && echo yes || echo no)"
 
 # ---- 10(a): contains ---------------------------------------------------------------------------
 api GET "/api/numbers/available?country=US&contains=5" "$T"

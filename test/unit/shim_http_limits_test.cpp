@@ -85,8 +85,7 @@ TEST(HttpMetricLabels, FromFixedSets)
     EXPECT_EQ(metrics::StatusLabel(418), "4xx");
     EXPECT_EQ(metrics::StatusLabel(-1), "other");
     EXPECT_EQ(metrics::StatusLabel(99999), "other");
-    EXPECT_EQ(metrics::HttpRequestLabels("FOO", "unmatched", 405),
-              "method=\"other\",route=\"unmatched\",status=\"405\"");
+    EXPECT_EQ(metrics::HttpRequestLabels("other", 405), "route=\"other\",status=\"405\"");
 }
 
 TEST(HttpMetricLabels, RouteTemplates)
@@ -96,10 +95,16 @@ TEST(HttpMetricLabels, RouteTemplates)
     EXPECT_STREQ(http::RouteTemplate("/api/numbers/available"), "/api/numbers/available");
     EXPECT_STREQ(http::RouteTemplate("/api/numbers/0b0c0d0e-0000-4000-8000-000000000001"), "/api/numbers/{id}");
     EXPECT_STREQ(http::RouteTemplate("/api/numbers/abc/release"), "/api/numbers/{id}/release");
-    EXPECT_STREQ(http::RouteTemplate("/api/numbers/abc/def"), "unmatched");
-    EXPECT_STREQ(http::RouteTemplate("/api/numbers//release"), "unmatched");
-    EXPECT_STREQ(http::RouteTemplate("/random-" + std::to_string(12345)), "unmatched");
-    EXPECT_STREQ(http::RouteTemplate(""), "unmatched");
+    EXPECT_STREQ(http::RouteTemplate("/api/numbers/abc/def"), "other");
+    EXPECT_STREQ(http::RouteTemplate("/api/numbers//release"), "other");
+    EXPECT_STREQ(http::RouteTemplate("/random-" + std::to_string(12345)), "other");
+    EXPECT_STREQ(http::RouteTemplate(""), "other");
+    EXPECT_STREQ(http::RouteTemplate("/api/numbers/"), "other");
+    EXPECT_STREQ(http::RouteTemplate("/api/admin/numbers/abc/fail"), "/api/admin/numbers/{id}/fail");
+    EXPECT_STREQ(http::RouteTemplate("/api/admin/wallets/u1/adjust"), "/api/admin/wallets/{userId}/adjust");
+    EXPECT_STREQ(http::RouteTemplate("/api/admin/users/u1"), "/api/admin/users/{userId}");
+    EXPECT_STREQ(http::RouteTemplate("/api/admin/users/u1/x"), "other");
+    EXPECT_STREQ(http::RouteTemplate("/metrics/"), "other");
 }
 
 }  // namespace
