@@ -125,7 +125,7 @@ check "health names the primary it writes to" "127.0.0.1:$PGPORT" "$(jq -r .data
 # ---- the load ----------------------------------------------------------------------
 # One line per request: op|user|key|status|detail|start|end (times in s since the epoch).
 buyer() {
-    local i=$1 user tok n=0 base status detail key start end owned="" phone body
+    local i=$1 user tok n=0 base status detail key start end owned="" phone bought=0 slice=$((900 / BUYERS))
     user=$(uuid)
     tok=$(token --sub "$user")
     echo "$user" >>"$W/users"
@@ -143,7 +143,9 @@ buyer() {
             detail=$(jq -r '.transactionId // .code // "-"' "$W/r-$i" 2>/dev/null) ;;
         2 | 3)  # a purchase; every other one without a client key (the shim makes one)
             op=purchase
-            phone=$(printf '+1415%d%06d' $((2 + i)) "$n")
+            # The fake sells +1415555 0100 to 0999: a slice of it per buyer.
+            bought=$((bought + 1))
+            phone=$(printf '+1415555%04d' $((100 + (i - 1) * slice + bought % slice)))
             if [ $((n % 4)) = 2 ]; then
                 status=$(curl -sS -o "$W/r-$i" -w '%{http_code}' --max-time 120 -X POST "$base/api/numbers/purchase" \
                     -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' -H "Idempotency-Key: $key" \

@@ -77,7 +77,8 @@ ok "two shims serve one database ($A and $B)"
 token() { (cd "$W" && env -i PATH="$PATH" TWILIO_TESTING_MODE=true SUPABASE_JWT_SECRET="$SECRET" "$SHIM_BIN" token "$@"); }
 SERVICE=$(token --service)
 NEXT_NUMBER=100
-pick() { PHONE=$(printf '+1415556%04d' "$NEXT_NUMBER"); NEXT_NUMBER=$((NEXT_NUMBER + 1)); }
+# The fake Twilio sells +1415555 0100 to 0999.
+pick() { PHONE=$(printf '+1415555%04d' "$NEXT_NUMBER"); NEXT_NUMBER=$((NEXT_NUMBER + 1)); }
 # on SHIM_BASE METHOD PATH TOKEN [BODY [curl args]]: api against one shim.
 on() { local base=$1; shift; BASE=$base api "$@"; }
 buy_on() { # buy_on BASE TOKEN PHONE [KEY]
