@@ -186,12 +186,14 @@ CONF
   start_keeper monitor "$DIR/monitor"
   wait_for 60 "the monitor" monitor_sql "SELECT 1"
 
-  local n first=1
-  for n in "${NODES[@]}"; do
-    log "creating $n on 127.0.0.1:$(node_port "$n")"
+  local n
+  # The first node becomes the primary; the two standbys are then created at
+  # once (each clones the primary with pg_basebackup).
+  create_node() {
+    local n=$1
     "${AUTOCTL[@]}" create postgres --pgctl "$PG_CTL" --pgdata "$DIR/$n" --pgport "$(node_port "$n")" \
       --listen 127.0.0.1 --hostname 127.0.0.1 --name "$n" --dbname "$DBNAME" --monitor "$MONITOR_URI" \
-      --auth trust --no-ssl >>"$DIR/$n.log" 2>&1
+      --auth trust --no-ssl >>"$DIR/$n.log" 2>&1 || return 1
     # pg_autoctl includes its own settings file; these follow it and win.
     cat <<CONF | "${AS_PG[@]}" tee -a "$DIR/$n/postgresql.conf" >/dev/null
 unix_socket_directories = '$DIR/sockets'
@@ -199,13 +201,15 @@ max_connections = 200
 log_min_messages = warning
 CONF
     start_keeper "$n" "$DIR/$n"
-    if [ $first = 1 ]; then
-      wait_for 90 "$n to become the primary" node_in_state "$n" single
-      first=0
-    else
-      wait_for 180 "$n to join as a standby" node_in_state "$n" secondary
-    fi
-  done
+  }
+  log "creating node1 on 127.0.0.1:$(node_port node1)"
+  create_node node1
+  wait_for 90 "node1 to become the primary" node_in_state node1 single
+  log "creating node2 and node3 on 127.0.0.1:$(node_port node2) and $(node_port node3)"
+  local pids=()
+  for n in node2 node3; do create_node "$n" & pids+=($!); done
+  for n in "${pids[@]}"; do wait "$n" || { log "creating a standby failed (see $DIR/node*.log)"; exit 1; }; done
+  for n in node2 node3; do wait_for 180 "$n to join as a standby" node_in_state "$n" secondary; done
 
   log "number_sync_standbys = 1"
   "${AUTOCTL[@]}" set formation number-sync-standbys 1 --pgdata "$DIR/node1" >>"$DIR/node1.log" 2>&1
@@ -255,7 +259,14 @@ case "$COMMAND" in
     ;;
   stop) stop_all ;;
   destroy)
-    stop_all
+    # Everything goes: no need for a clean shutdown.
+    for n in "${NODES[@]}" monitor; do
+      [ -d "$DIR/$n" ] || continue
+      if [ -f "$DIR/$n.pid" ]; then
+        kill -KILL -- "-$(cat "$DIR/$n.pid")" 2>/dev/null || kill -KILL "$(cat "$DIR/$n.pid")" 2>/dev/null || true
+      fi
+      "${AS_PG[@]}" "$PG_CTL" -D "$DIR/$n" -m immediate stop >/dev/null 2>&1 || true
+    done
     rm -rf "$DIR"
     ;;
   url) database_url ;;

@@ -50,7 +50,7 @@ bool IsRetryableRollback(const std::string &sqlstate);
 
 struct RetryPolicy {
     bool repeatable = false;                         // the statement is safe to run twice
-    std::chrono::milliseconds failover_wait{30000};  // how long to wait for a writable primary
+    std::chrono::milliseconds failover_wait{40000};  // how long to wait for a writable primary
     int rollback_attempts = 4;                       // attempts for IsRetryableRollback errors
 };
 

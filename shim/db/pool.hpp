@@ -144,7 +144,7 @@ private:
     std::vector<std::unique_ptr<Connection>> idle_;
     int size_;
     int open_ = 0;
-    std::chrono::milliseconds failover_wait_{30000};
+    std::chrono::milliseconds failover_wait_{40000};
     std::string node_;
 };
 

@@ -15,7 +15,7 @@
 # It prints what RELIABILITY.md reports: requests in flight at the failover,
 # how long writes were unavailable, how many 503s.
 #
-# NW_FAILOVER_SECONDS (default 12) is how long the load runs after each
+# NW_FAILOVER_SECONDS (default 8) is how long the load runs after each
 # failover; test/stress/failover_stress.sh runs it longer. NW_HA_BASE_PORT
 # (default 25441) is the first of the four ports the formation uses.
 # Needs pg_autoctl (postgresql-15-auto-failover), bash, curl, jq, psql; the
@@ -37,7 +37,7 @@ DB=number_wallet
 SECRET=failover-jwt-secret-$$-0123456789abcdefghijklmnopqrstuvwxyz
 TW_SID=AC00000000000000000000000000000000
 TW_TOKEN=fake-auth-token
-LOAD_SECONDS=${NW_FAILOVER_SECONDS:-12}
+LOAD_SECONDS=${NW_FAILOVER_SECONDS:-8}
 BUYERS=${NW_FAILOVER_BUYERS:-6}
 FAKE_PID=
 PID_A=
@@ -101,7 +101,7 @@ SHIM_URL="postgresql://nw_failover_shim@$HOSTS/$DB?target_session_attrs=read-wri
 SHIM_ENV=(
     PATH="$PATH" HOME="${HOME:-/tmp}"
     DATABASE_URL="$SHIM_URL"
-    DATABASE_FAILOVER_WAIT_SECONDS=40
+    DATABASE_FAILOVER_WAIT_SECONDS=60
     SUPABASE_JWT_SECRET="$SECRET"
     TWILIO_TESTING_MODE=false
     TWILIO_API_BASE="$FAKE"
@@ -172,14 +172,17 @@ buyer() {
     done
 }
 
-# Writes through libpq's own failover (target_session_attrs=read-write): when did they stop and resume?
+# Writes through libpq's own failover (target_session_attrs=read-write): when
+# did they stop and resume? Each line: ok|down and when the attempt began.
 probe() {
+    local at
     while [ ! -f "$W/stop" ]; do
+        at=$EPOCHREALTIME
         if psql -X -q -At "postgresql://$PGUSER@$HOSTS/postgres?target_session_attrs=read-write&connect_timeout=1" \
             -c "SELECT txid_current()" >/dev/null 2>&1; then
-            echo "ok $EPOCHREALTIME" >>"$W/probe.log"
+            echo "ok $at" >>"$W/probe.log"
         else
-            echo "down $EPOCHREALTIME" >>"$W/probe.log"
+            echo "down $at" >>"$W/probe.log"
         fi
         sleep 0.2
     done
@@ -246,43 +249,48 @@ check_true "shim A wrote to the new primary afterwards" \
     test "$(curl -sS --max-time 5 "$A/api/health" | jq -r .databaseNode)" = "127.0.0.1:$PGPORT"
 
 # ---- what the database holds ---------------------------------------------------------
-exactly_once=""
-moved=""
-while IFS='|' read -r op user key status detail _; do
-    case "$op:$status" in
-    topup:2*)
-        [ "$(q "SELECT count(*) FROM number_wallet.transactions WHERE user_id = '$user' AND idempotency_key = '$key' AND kind = 'topup'")" = 1 ] ||
-            exactly_once+=" topup:$key" ;;
-    topup:*)
-        [ "$(q "SELECT count(*) FROM number_wallet.transactions WHERE user_id = '$user' AND idempotency_key = '$key'")" = 0 ] ||
-            moved+=" topup:$key:$status" ;;
-    purchase:2*)
-        [ "$(q "SELECT count(*) FROM number_wallet.business_numbers WHERE id = '$detail' AND user_id = '$user'
-                  AND ('$key' = '-' OR idempotency_key = '$key')")" = 1 ] || exactly_once+=" purchase:$key:$detail" ;;
-    purchase:*)
-        # A refusal leaves no row, or a failed one whose debit was reversed.
-        [ "$key" = - ] ||
-            [ "$(q "SELECT count(*) FROM number_wallet.business_numbers WHERE user_id = '$user' AND idempotency_key = '$key' AND status <> 'failed'")" = 0 ] ||
-            moved+=" purchase:$key:$status" ;;
-    release:200)
-        [ "$(q "SELECT status FROM number_wallet.business_numbers WHERE id = '$key'")" = released ] || exactly_once+=" release:$key" ;;
-    esac
-done <"$W/requests.log"
-check "every 2xx request is in the database exactly once" "" "$exactly_once"
-check "no request answered with an error moved money" "" "$moved"
+# The request log goes into a temporary table; each check is one query.
+verify() { # verify SQL: runs SQL after loading requests.log into req
+    psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" 2>&1 <<SQL
+CREATE TEMP TABLE req (op text, user_id uuid, key text, status int, detail text, t0 numeric, t1 numeric);
+\copy req FROM '$W/requests.log' WITH (FORMAT csv, DELIMITER '|')
+$1
+SQL
+}
+check "every 2xx request is in the database exactly once" "" "$(verify "
+SELECT string_agg(op || ':' || key || ':' || detail, ' ') FROM req r
+ WHERE r.status BETWEEN 200 AND 299 AND NOT CASE r.op
+   WHEN 'topup' THEN (SELECT count(*) = 1 FROM number_wallet.transactions t
+                       WHERE t.user_id = r.user_id AND t.idempotency_key = r.key AND t.kind = 'topup'
+                         AND t.id::text = r.detail)
+   WHEN 'purchase' THEN (SELECT count(*) = 1 FROM number_wallet.business_numbers n
+                          WHERE n.id::text = r.detail AND n.user_id = r.user_id
+                            AND (r.key = '-' OR n.idempotency_key = r.key))
+   WHEN 'release' THEN (SELECT count(*) = 1 FROM number_wallet.business_numbers n
+                         WHERE n.id::text = r.key AND n.user_id = r.user_id AND n.status = 'released')
+   END")"
+# A refused purchase leaves no row, or a failed one whose debit was reversed;
+# a refused top-up leaves no entry.
+check "no request answered with an error moved money" "" "$(verify "
+SELECT string_agg(op || ':' || key || ':' || status, ' ') FROM req r
+ WHERE r.status NOT BETWEEN 200 AND 299 AND CASE r.op
+   WHEN 'topup' THEN EXISTS (SELECT FROM number_wallet.transactions t
+                              WHERE t.user_id = r.user_id AND t.idempotency_key = r.key)
+   WHEN 'purchase' THEN EXISTS (SELECT FROM number_wallet.business_numbers n
+                                 WHERE n.user_id = r.user_id AND n.idempotency_key = r.key AND n.status <> 'failed')
+   ELSE false END")"
 # Each buyer's balance is exactly what the answered requests add up to: 5.00
-# per answered top-up, 1.15 held by each number still active or pending
-# (a release inside the refund window returned it; a failed purchase too).
-wrong=""
-while read -r user; do
-    [ -n "$user" ] || continue
-    topups=$(awk -F'|' -v u="$user" '$1 == "topup" && $2 == u && $4 ~ /^2/' "$W/requests.log" | wc -l)
-    held=$(q "SELECT count(*) FROM number_wallet.business_numbers WHERE user_id = '$user' AND status IN ('active', 'pending')")
-    want=$(awk -v t="$topups" -v h="$held" 'BEGIN {printf "%.2f", t * 5.00 - h * 1.15}')
-    got=$(balance "$user")
-    [ "$got" = "$want" ] || wrong+=" $user:$got(want $want)"
-done <"$W/users"
-check "every buyer's balance is what the answered requests add up to (nothing lost or doubled)" "" "$wrong"
+# per answered top-up, less 1.15 for each number still active or pending (a
+# release inside the refund window gave it back; so did a failed purchase).
+check "every buyer's balance is what the answered requests add up to (nothing lost or doubled)" "" "$(verify "
+SELECT string_agg(u.user_id || ':' || coalesce(w.balance_usd, 0) || '<>' || u.want, ' ')
+  FROM (SELECT r.user_id,
+               5.00 * count(*) FILTER (WHERE r.op = 'topup' AND r.status BETWEEN 200 AND 299)
+             - 1.15 * (SELECT count(*) FROM number_wallet.business_numbers n
+                        WHERE n.user_id = r.user_id AND n.status IN ('active', 'pending')) AS want
+          FROM req r GROUP BY r.user_id) u
+  LEFT JOIN number_wallet.wallets w ON w.user_id = u.user_id
+ WHERE coalesce(w.balance_usd, 0) <> u.want")"
 check "wallet_reconcile() is empty on the new primary" 0 "$(q "SELECT count(*) FROM number_wallet.wallet_reconcile()")"
 
 kill "$PID_A" "$PID_B" 2>/dev/null; wait "$PID_A" "$PID_B" 2>/dev/null; PID_A= PID_B=
