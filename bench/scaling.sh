@@ -27,10 +27,13 @@ ALTER DATABASE $db SET number_wallet.max_purchases_per_hour = 0;
 SQL
 psql -X -q -d "$db" -c "SELECT count(number_wallet.wallet_credit(md5('u' || g)::uuid, 1000000)) FROM generate_series(1, $users) g" >/dev/null
 
-# CPU ticks of every postgres process of this cluster (user + system).
+# CPU ticks (user + system) of this cluster: the postmaster, its children, and
+# the children it has already reaped.
 pg_ticks() {
-  local pid sum=0 t
-  for pid in $(pgrep -f "postgres" ); do
+  local pm pid sum t
+  pm=$(head -n1 "$CLUSTER_DIR/data/postmaster.pid")
+  sum=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat")
+  for pid in $(pgrep -P "$pm"); do
     t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) && sum=$((sum + t))
   done
   echo "$sum"
