@@ -90,7 +90,10 @@ if [ ! -f "$PG_BIN/../lib/pgautofailover.so" ]; then
 fi
 
 # pg_autoctl keeps its state under XDG directories: keep them in the formation.
-AUTOCTL=("${AS_PG[@]}" env XDG_CONFIG_HOME="$DIR/config" XDG_DATA_HOME="$DIR/share" PGHOST=127.0.0.1 pg_autoctl)
+# PG_REGRESS_SOCK_DIR: pg_autoctl then puts every server's Unix socket there
+# (the default directory, /var/run/postgresql, is not writable for a normal user).
+AUTOCTL=("${AS_PG[@]}" env XDG_CONFIG_HOME="$DIR/config" XDG_DATA_HOME="$DIR/share" PGHOST=127.0.0.1
+  PG_REGRESS_SOCK_DIR="$DIR/sockets" pg_autoctl)
 MONITOR_URI="postgres://autoctl_node@127.0.0.1:$MONITOR_PORT/pg_auto_failover?sslmode=disable"
 
 database_url() {
