@@ -234,8 +234,9 @@ n503=$(count_status '^503$')
 n5xx=$(count_status '^5')
 n000=$(count_status '^000$')
 inflight() { awk -F'|' -v t="$1" '$6 < t && $7 > t' "$W/requests.log" | wc -l; }
-down_for() { # seconds from $1 to the first successful probe after it
-    awk -v t="$1" '$2 > t && $1 == "ok" {printf "%.1f", $2 - t; exit}' "$W/probe.log"
+down_for() { # the longest stretch without a successful write around $1 (between probes that began)
+    awk -v t="$1" '$1 == "ok" && $2 > t - 5 && $2 < t + 90 { if (prev && $2 - prev > m) m = $2 - prev; prev = $2 }
+        END {printf "%.1f", m}' "$W/probe.log"
 }
 slowest() { awk -F'|' -v t="$1" '$6 < t + 30 && $7 > t {d = $7 - $6; if (d > m) m = d} END {printf "%.1f", m}' "$W/requests.log"; }
 echo "# requests: $total, 2xx: $n2xx, 503: $n503, other 5xx: $((n5xx - n503)), no answer: $n000"
