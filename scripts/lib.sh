@@ -59,7 +59,7 @@ NW_PACKAGES=(
   postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
   libcpp-httplib-dev libcurl4-openssl-dev nlohmann-json3-dev libjwt-dev libssl-dev
   libgtest-dev libgmock-dev libphonenumber-dev curl jq openssl gzip procps
-  ca-certificates
+  ca-certificates postgresql-15-auto-failover
   # ops/: the tests run nginx unprivileged in front of the shim, promtool and
   # amtool on the alert rules, systemd-analyze on the units (no service of
   # these packages is started: see install_missing_packages).

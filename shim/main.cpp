@@ -128,6 +128,7 @@ int main(int argc, char **argv)
         }
         app.pool = std::make_unique<nw::db::Pool>(app.config.database_url, app.config.db_pool_size,
                                                   app.config.twilio_testing_mode ? "simulator" : "twilio");
+        app.pool->set_failover_wait(std::chrono::seconds(app.config.db_failover_wait_seconds));
         app.provider = nw::provider::Metered(nw::provider::Make(app.config, *app.pool), app.metrics);
         if (command == "reconcile") {
             if (const std::string warning = nw::config::ReconcileWarning(app.config); !warning.empty())

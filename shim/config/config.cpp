@@ -186,6 +186,7 @@ Config Load()
     c.port = static_cast<int>(EnvInt("PORT", 8080, 0, 65535));
     c.bind_address = Env("BIND_ADDRESS", "127.0.0.1");
     c.db_pool_size = static_cast<int>(EnvInt("DATABASE_POOL_SIZE", 32, 1, 512));
+    c.db_failover_wait_seconds = static_cast<int>(EnvInt("DATABASE_FAILOVER_WAIT_SECONDS", 40, 1, 600));
     c.supabase_jwt_secret = Env("SUPABASE_JWT_SECRET");
     c.supabase_jwks = Env("SUPABASE_JWKS");
     c.supabase_url = Env("SUPABASE_URL");

@@ -13,6 +13,9 @@ struct Config {
     int port = 8080;
     std::string bind_address = "127.0.0.1";
     int db_pool_size = 32;
+    // How long a call waits for a writable primary after a failover before the
+    // request is answered 503 (DATABASE_FAILOVER_WAIT_SECONDS).
+    int db_failover_wait_seconds = 40;
 
     std::string supabase_jwt_secret;
     std::string supabase_jwks;  // a file path or an http(s) URL

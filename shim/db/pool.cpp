@@ -8,13 +8,16 @@
 #include <thread>
 
 #include <libpq-fe.h>
+#include <poll.h>
+
+#include "util/log.hpp"
 
 namespace nw::db {
 
 bool IsTransient(const std::string &s)
 {
     return s == "40001" || s == "40P01" || s == "55P03" || s == "57014" || s.rfind("08", 0) == 0 || s == "57P01" ||
-           s == "57P02" || s == "57P03" || s == "53300";
+           s == "57P02" || s == "57P03" || s == "53300" || s == "25006";
 }
 
 namespace {
@@ -100,12 +103,33 @@ bool Connection::Healthy() const
     return conn_ && PQstatus(conn_) == CONNECTION_OK;
 }
 
+// An idle connection whose server went away (a crash, a shutdown, a
+// failover) has the end of its stream waiting: reading it now tells "never
+// sent" from "sent, then lost", which a call on a dead socket cannot.
+bool Connection::ClosedByServer()
+{
+    const int fd = PQsocket(conn_);
+    if (fd < 0)
+        return true;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 0) <= 0)
+        return false;  // nothing to read: still open
+    if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) != CONNECTION_OK)
+        return true;
+    PGnotify *notify;
+    while ((notify = PQnotifies(conn_)) != nullptr)
+        PQfreemem(notify);
+    return PQtransactionStatus(conn_) != PQTRANS_IDLE;
+}
+
 bool Connection::EnsureConnected(Error *error)
 {
-    if (Healthy())
+    if (Healthy() && PQtransactionStatus(conn_) == PQTRANS_IDLE && !ClosedByServer())
         return true;
     if (conn_)
         PQfinish(conn_);
+    conn_ = nullptr;
+    node_.clear();
     prepared_.clear();
     std::vector<const char *> keys, values;
     for (std::size_t i = 0; i < params_.keys.size(); ++i) {
@@ -117,27 +141,38 @@ bool Connection::EnsureConnected(Error *error)
     conn_ = PQconnectdbParams(keys.data(), values.data(), /*expand_dbname=*/1);
     if (PQstatus(conn_) != CONNECTION_OK) {
         // libpq's message can echo the conninfo's host but never the password.
-        *error = {"08006", "could not connect to the database", ""};
+        *error = {"08006", "could not connect to a writable database server", ""};
         return false;
     }
+    const char *host = PQhost(conn_);
+    const char *port = PQport(conn_);
+    node_ = std::string(host ? host : "") + ":" + (port ? port : "");
     return true;
 }
 
-Result Connection::Exec(const Statement &statement, const Params &params)
+Result Connection::Exec(const Statement &statement, const Params &params, Attempt *attempt)
 {
+    Attempt local;
+    Attempt &a = attempt ? *attempt : local;
+    a = Attempt{};
     Result result;
-    if (!EnsureConnected(&result.error))
+    if (!EnsureConnected(&result.error)) {
+        a.sqlstate = result.error.sqlstate;
         return result;
+    }
+    a.connected = true;
     if (!prepared_.count(statement.name)) {
         PGresult *prep = PQprepare(conn_, statement.name, statement.sql, 0, nullptr);
         const bool ok = PQresultStatus(prep) == PGRES_COMMAND_OK;
         if (!ok) {
             const char *state = PQresultErrorField(prep, PG_DIAG_SQLSTATE);
-            result.error = {state ? state : "08006",
-                            PQresultErrorField(prep, PG_DIAG_MESSAGE_PRIMARY)
-                                ? PQresultErrorField(prep, PG_DIAG_MESSAGE_PRIMARY)
-                                : "could not prepare a statement",
-                            ""};
+            const char *message = PQresultErrorField(prep, PG_DIAG_MESSAGE_PRIMARY);
+            result.error = {state ? state : "08006", message ? message : "could not prepare a statement", ""};
+            // A PREPARE runs nothing: on a broken connection, the statement was
+            // never sent; on a healthy one, its error is final.
+            a.connection_ok = PQstatus(conn_) == CONNECTION_OK;
+            a.sent = a.connection_ok && state != nullptr;
+            a.sqlstate = state ? state : "";
         }
         PQclear(prep);
         if (!ok)
@@ -148,11 +183,21 @@ Result Connection::Exec(const Statement &statement, const Params &params)
     values.reserve(params.size());
     for (const auto &p : params)
         values.push_back(p ? p->c_str() : nullptr);
-    PGresult *res =
-        PQexecPrepared(conn_, statement.name, static_cast<int>(values.size()), values.data(), nullptr, nullptr, 0);
-    const ExecStatusType status = PQresultStatus(res);
+    if (!PQsendQueryPrepared(conn_, statement.name, static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+                             0)) {
+        // Not dispatched (libpq could not write it): nothing ran.
+        result.error = {"08006", "the database connection was lost", ""};
+        a.sqlstate = "";
+        return result;
+    }
+    a.sent = true;
+    PGresult *res = PQgetResult(conn_);
+    for (PGresult *extra = PQgetResult(conn_); extra != nullptr; extra = PQgetResult(conn_))
+        PQclear(extra);
+    const ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
         result.ok = true;
+        a.answered = true;
         const int nrows = PQntuples(res), ncols = PQnfields(res);
         result.rows.resize(nrows);
         for (int r = 0; r < nrows; ++r) {
@@ -161,12 +206,14 @@ Result Connection::Exec(const Statement &statement, const Params &params)
                 result.rows[r].push_back(PQgetisnull(res, r, c) ? Value() : Value(PQgetvalue(res, r, c)));
         }
     } else {
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+        const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+        const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : nullptr;
         result.error = {state ? state : "08006", message ? message : "the database connection was lost",
                         detail ? detail : ""};
+        a.sqlstate = state ? state : "";
     }
+    a.connection_ok = PQstatus(conn_) == CONNECTION_OK;
     PQclear(res);
     return result;
 }
@@ -199,33 +246,88 @@ void Pool::Release(std::unique_ptr<Connection> connection)
 {
     {
         std::lock_guard<std::mutex> lock(mutex_);
+        if (!connection->node().empty())
+            node_ = connection->node();
         idle_.push_back(std::move(connection));
     }
     available_.notify_one();
 }
 
+void Pool::Discard(std::unique_ptr<Connection> connection)
+{
+    std::vector<std::unique_ptr<Connection>> closing;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        closing.swap(idle_);
+        open_ -= static_cast<int>(closing.size()) + 1;
+    }
+    available_.notify_all();
+    connection.reset();  // PQfinish outside the lock
+    closing.clear();
+}
+
+std::string Pool::Node()
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    return node_;
+}
+
 Result Pool::Exec(const Statement &statement, const Params &params)
 {
-    Result result;
-    for (int attempt = 1; attempt <= 4; ++attempt) {
+    return ExecWithin(statement, params, failover_wait_);
+}
+
+Result Pool::ExecWithin(const Statement &statement, const Params &params, std::chrono::milliseconds wait)
+{
+    using Clock = std::chrono::steady_clock;
+    const RetryPolicy policy{statement.safe_to_repeat, wait, 4};
+    const auto started = Clock::now();
+    bool unknown_seen = false;
+    for (int number = 1;; ++number) {
+        Result result;
+        Attempt attempt;
         auto connection = Acquire();
         if (!connection) {
             result.error = {"53300", "no database connection became free in time", ""};
+            attempt.sqlstate = "53300";
         } else {
-            result = connection->Exec(statement, params);
-            Release(std::move(connection));
+            result = connection->Exec(statement, params, &attempt);
         }
-        if (result.ok || !IsTransient(result.error.sqlstate))
+        const Fate fate = Classify(attempt);
+        if (connection) {
+            if (fate == Fate::kDone || fate == Fate::kRolledBack)
+                Release(std::move(connection));
+            else
+                Discard(std::move(connection));
+        }
+        unknown_seen = unknown_seen || fate == Fate::kUnknown;
+        result.after_unknown = unknown_seen;
+        const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+        const Decision decision = Decide(fate, attempt.sqlstate, policy, number, elapsed);
+        if (fate == Fate::kUnknown ||
+            ((fate == Fate::kNotSent || fate == Fate::kReadOnly) && number == 1 && attempt.sqlstate != "53300"))
+            log::Warn("database call failed; " +
+                          std::string(decision.retry ? "waiting for a writable primary" : "not repeating it"),
+                      {{"statement", statement.name},
+                       {"fate", FateName(fate)},
+                       {"sqlstate", attempt.sqlstate},
+                       {"attempt", number}});
+        if (!decision.retry) {
+            if (!result.ok && fate != Fate::kRolledBack) {
+                result.error.sqlstate = unknown_seen ? kFateUnknownState : decision.report_sqlstate;
+                if (unknown_seen)
+                    result.error.message = "the database connection was lost during the call; its outcome is unknown";
+            }
             return result;
-        std::this_thread::sleep_for(std::chrono::milliseconds(25 * attempt * attempt));
+        }
+        std::this_thread::sleep_for(decision.delay);
     }
-    return result;
 }
 
 bool Pool::Ping()
 {
-    static const Statement ping = {"nw_ping", "SELECT 1"};
-    return Exec(ping, {}).ok;
+    static const Statement ping = {"nw_ping", "SELECT 1", true};
+    return ExecWithin(ping, {}, std::chrono::milliseconds(1500)).ok;
 }
 
 }  // namespace nw::db

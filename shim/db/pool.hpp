@@ -1,11 +1,18 @@
 // A libpq connection pool with statements prepared once per connection.
 //
-// Every call the shim makes is safe to repeat (the SQL functions replay, and
-// the shim always passes an idempotency key), so a transient failure
-// (serialization failure, deadlock, lock timeout, cancel, lost connection) is
+// DATABASE_URL may name several hosts (`host=a,b,c` or
+// `postgresql://a,b,c/db?target_session_attrs=read-write`): libpq picks the
+// writable one at connect time. When a call finds its server gone or
+// read-only, the pool drops that connection and every idle one, and looks for
+// the (new) primary again, for up to the failover wait. A call whose fate is
+// unknown (the connection broke after it was sent) runs again only when its
+// Statement is safe_to_repeat; else it fails with 08007 and the caller answers
+// 503 (db/failover.hpp has the rules). A call that surely rolled back on a
+// transient error (serialization failure, deadlock, lock timeout, cancel) is
 // retried a few times before the caller sees it.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -13,6 +20,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "db/failover.hpp"
 
 struct pg_conn;
 
@@ -22,9 +31,14 @@ using Value = std::optional<std::string>;
 using Params = std::vector<Value>;
 
 // Constant SQL with $n parameters; `name` identifies the prepared statement.
+// safe_to_repeat: running it twice does what running it once did (a read, a
+// state change the SQL contract replays, a call that carries an idempotency
+// key), so after a failover it runs again even when its first run may have
+// committed. Leave it false for anything else.
 struct Statement {
     const char *name;
     const char *sql;
+    bool safe_to_repeat = false;
 };
 
 struct Error {
@@ -37,12 +51,17 @@ struct Result {
     bool ok = false;
     std::vector<std::vector<Value>> rows;
     Error error;
+    // An earlier attempt of this call broke after it was sent: a "replayed"
+    // answer may be this very call's own first run, committed just before a
+    // failover.
+    bool after_unknown = false;
 
     const Value &At(std::size_t row, std::size_t column) const { return rows.at(row).at(column); }
     std::string Text(std::size_t row, std::size_t column) const { return At(row, column).value_or(""); }
 };
 
-// Transient SQLSTATEs (docs/sql-api.md "Errors"): retried, then reported as 503.
+// Transient SQLSTATEs (docs/sql-api.md "Errors"; 08007 when a call's fate is
+// unknown, 25006 when only a read-only server answered): reported as 503.
 bool IsTransient(const std::string &sqlstate);
 
 // The keywords and values the shim passes to PQconnectdbParams (with
@@ -71,17 +90,23 @@ public:
     Connection(const Connection &) = delete;
     Connection &operator=(const Connection &) = delete;
 
-    // One attempt; reconnects first when the connection is down.
-    Result Exec(const Statement &statement, const Params &params);
+    // One attempt; reconnects first when the connection is down (or, idle,
+    // has been closed by its server). `attempt`, when given, says how far the
+    // call got (db/failover.hpp's Classify reads it).
+    Result Exec(const Statement &statement, const Params &params, Attempt *attempt = nullptr);
     bool Healthy() const;
+    // "host:port" of the server this connection talks to ("" when none).
+    const std::string &node() const { return node_; }
 
 private:
     bool EnsureConnected(Error *error);
+    bool ClosedByServer();
     std::string conninfo_;
     std::string provider_;
     ConnectParams params_;
     pg_conn *conn_ = nullptr;
     std::set<std::string> prepared_;
+    std::string node_;
 };
 
 class Pool {
@@ -90,15 +115,27 @@ public:
     Pool(std::string conninfo, int size, std::string provider);
     ~Pool();
 
-    // Runs a statement on a free connection, retrying transient failures.
+    // Runs a statement on a free connection: retries what surely rolled back
+    // on a transient error, and waits up to failover_wait() for a writable
+    // primary when the server is gone (see the top of this file).
     Result Exec(const Statement &statement, const Params &params);
+    // The same with another bound on the wait for a primary.
+    Result ExecWithin(const Statement &statement, const Params &params, std::chrono::milliseconds wait);
+    // One quick look (at most about 2 s): is a writable primary reachable?
     bool Ping();
     const std::string &conninfo() const { return conninfo_; }
     const std::string &provider() const { return provider_; }
+    void set_failover_wait(std::chrono::milliseconds wait) { failover_wait_ = wait; }
+    std::chrono::milliseconds failover_wait() const { return failover_wait_; }
+    // "host:port" of the server the last successful call ran on ("" before any).
+    std::string Node();
 
 private:
     std::unique_ptr<Connection> Acquire();
     void Release(std::unique_ptr<Connection> connection);
+    // Closes a connection that failed, and every idle one (they point at the
+    // same server, which is gone or no longer the primary).
+    void Discard(std::unique_ptr<Connection> connection);
 
     std::string conninfo_;
     std::string provider_;
@@ -107,6 +144,8 @@ private:
     std::vector<std::unique_ptr<Connection>> idle_;
     int size_;
     int open_ = 0;
+    std::chrono::milliseconds failover_wait_{40000};
+    std::string node_;
 };
 
 }  // namespace nw::db

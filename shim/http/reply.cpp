@@ -41,6 +41,11 @@ Reply FromDbError(const db::Error &e)
         return Error(400, "INVALID_REQUEST", e.message);
     if (s == "42501")
         return Error(403, "FORBIDDEN", "not allowed");
+    if (s == db::kFateUnknownState)
+        return Error(503, "UNAVAILABLE",
+                     "the database connection was lost during this request, so whether it took effect is unknown; "
+                     "repeat it with the same Idempotency-Key to find out",
+                     nlohmann::json::object());
     if (db::IsTransient(s))
         return Error(503, "UNAVAILABLE", "the service is temporarily unavailable; retry shortly",
                      nlohmann::json::object());

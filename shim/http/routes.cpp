@@ -101,6 +101,9 @@ Reply Health(App &app)
     reply.body = {{"status", db_ok ? "ok" : "degraded"},
                   {"database", db_ok ? "ok" : "down"},
                   {"twilio", app.config.twilio_testing_mode ? "testing" : "live"}};
+    // Which server (host:port) the pool last wrote through: after a failover,
+    // the new primary. Empty before the first successful call.
+    reply.body["databaseNode"] = app.pool->Node();
     return reply;
 }
 

@@ -173,11 +173,15 @@ Ownership AskProvider(App &app, const std::string &id, const std::string &phone,
 
 http::Reply Purchase(App &app, const PurchaseRequest &req)
 {
-    const auto started = Clock::now();
     const std::string price = app.config.number_monthly_price;
+    // Safe to repeat (it carries the idempotency key): across a failover the
+    // pool waits for the new primary and runs it again there.
     const db::Result reserved =
         app.pool->Exec(db::sql::kPurchase, {req.user_id, req.phone_number, price, app.config.number_price_currency,
                                             req.display_name, req.idempotency_key});
+    // The 60 s a purchase may take run from its reservation (the row's
+    // created_at, which the reconciler measures), not from a wait for a primary.
+    const auto started = Clock::now();
     if (!reserved.ok) {
         http::Reply reply = http::FromDbError(reserved.error);
         if (reserved.error.sqlstate == "NW002") {
@@ -191,9 +195,26 @@ http::Reply Purchase(App &app, const PurchaseRequest &req)
     }
     const json result = json::parse(reserved.Text(0, 0));
     const std::string id = result.at("number_id").get<std::string>();
+    // A replay that follows a lost answer may be this request's own
+    // reservation, committed just before a failover: then nobody has called
+    // the provider yet for it, and the saga carries on (after a look at the
+    // provider, in case a twin request with the client's key got there first).
+    bool resumed = false;
     if (result.at("replayed").get<bool>()) {
         const auto row = ReadNumber(app, id);
-        return row ? AnswerForRow(app, *row) : Pending(app, id);
+        if (!row)
+            return Pending(app, id);
+        if (!reserved.after_unknown || row->at(db::sql::kStatus) != std::optional<std::string>("pending") ||
+            row->at(db::sql::kSid))
+            return AnswerForRow(app, *row);
+        log::Info("resuming a purchase whose reservation survived a failover", {{"numberId", id}});
+        twilio::OwnedNumber found;
+        const Ownership ownership = AskProvider(app, id, req.phone_number, started + std::chrono::seconds(10), &found);
+        if (ownership == Ownership::kOurs)
+            return Settle(app, id, twilio::Bought{found.sid, found.phoneNumber, found.friendlyName});
+        if (ownership == Ownership::kCannotTell)
+            return Pending(app, id);  // never buy blind: the reconciler settles it
+        resumed = true;
     }
 
     // The paid call: no lock and no connection is held while it runs.
@@ -208,6 +229,12 @@ http::Reply Purchase(App &app, const PurchaseRequest &req)
                                                       {"httpStatus", refused->httpStatus},
                                                       {"twilioCode", refused->twilioCode},
                                                       {"providerMessage", ForLog(app, refused->message)}});
+        if (resumed) {
+            // A twin of this request may have bought it for this very row meanwhile.
+            twilio::OwnedNumber found;
+            if (AskProvider(app, id, req.phone_number, started + std::chrono::seconds(58), &found) == Ownership::kOurs)
+                return Settle(app, id, twilio::Bought{found.sid, found.phoneNumber, found.friendlyName});
+        }
         return FailAndRefuse(app, id, ReasonFor(*refused));
     }
     if (const auto *limited = std::get_if<twilio::RateLimited>(&outcome)) {

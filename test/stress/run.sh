@@ -28,6 +28,8 @@
 #                   malformed), renewals fall due (and PostgreSQL is crashed once
 #                   in the long version); then one `number-wallet-shim reconcile`,
 #                   the invariants, and Twilio's inventory = the database's
+#   failover        (long version only) test/e2e/failover_test.sh with more buyers
+#                   and a minute of load after each failover
 # Ends with "N passed, N failed"; exits non-zero when a check failed.
 # Environment: NW_STRESS_SEED makes the random choices repeatable as far as
 # thread timing allows (default: random; 1 for --short, so that the short run in
@@ -557,7 +559,23 @@ scenario_shim_chaos() {
     psql_ -d postgres -c "DROP DATABASE \"$SDB\" WITH (FORCE)" -c "DROP ROLE IF EXISTS \"$ROLE\"" >/dev/null
 }
 
-for scenario in sql_contention sql_races sql_crash shim_chaos; do
+# failover (long version only): test/e2e/failover_test.sh for a minute after each
+# failover with twice the buyers, against its own pg_auto_failover formation.
+scenario_failover() {
+    local out=$LOGS/failover.log line
+    NW_FAILOVER_SECONDS=${NW_STRESS_FAILOVER_SECONDS:-60} NW_FAILOVER_BUYERS=12 \
+        bash "$ROOT/test/e2e/failover_test.sh" >"$out" 2>&1
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+    grep -E '^# (requests|kill|perform)' "$out" | sed 's/^# /#   /'
+    grep '^not ok' "$out"
+    check "failover: buyers through two shims across a lost primary and a planned failover (suite result)" \
+        "0 failed" "$(grep -oE '[0-9]+ failed' <<<"${line:-1 failed}")"
+    SUMMARY+=("failover: ${line:-did not finish}; $(grep -E '^# (kill|perform)' "$out" | tr '\n' ' ')")
+}
+
+SCENARIOS=(sql_contention sql_races sql_crash shim_chaos)
+[ "$SHORT" = 1 ] || SCENARIOS+=(failover)
+for scenario in "${SCENARIOS[@]}"; do
     t0=$(date +%s) before=${#SUMMARY[@]}
     "scenario_$scenario"
     if [ "${#SUMMARY[@]}" -gt "$before" ]; then
