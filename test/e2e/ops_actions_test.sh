@@ -121,7 +121,7 @@ expect "the service key reads the audit log" 200 '.entries == [] and .next == nu
 # ---- a purchase stuck pending, nothing bought at Twilio: confirm is refused, fail settles it
 PF=+14155550171
 fake_fail "{\"op\":\"buy\",\"mode\":\"timeout\",\"phoneNumber\":\"$PF\"}"
-fake_fail "{\"op\":\"list\",\"mode\":\"500\",\"phoneNumber\":\"$PF\",\"count\":40}"
+fake_fail "{\"op\":\"list\",\"mode\":\"500\",\"phoneNumber\":\"$PF\",\"count\":10}"
 api POST /api/numbers/purchase "$T" "{\"phoneNumber\":\"$PF\"}"
 expect "Twilio timeout, look-ups failing: 202 pending" 202 '.number.status == "pending"'
 PF_ID=$(jb .number.id)
@@ -154,7 +154,7 @@ check "the replay wrote no audit row and refunded nothing more" "$rows 20.00" "$
 # ---- a purchase stuck pending that Twilio did buy: confirm checks the sid there
 PC=+14155550172
 fake_fail "{\"op\":\"buy\",\"mode\":\"lost_response\",\"phoneNumber\":\"$PC\"}"
-fake_fail "{\"op\":\"list\",\"mode\":\"500\",\"phoneNumber\":\"$PC\",\"count\":40}"
+fake_fail "{\"op\":\"list\",\"mode\":\"500\",\"phoneNumber\":\"$PC\",\"count\":10}"
 api POST /api/numbers/purchase "$T" "{\"phoneNumber\":\"$PC\"}"
 expect "bought at Twilio, answer lost, look-ups failing: 202 pending" 202 '.number.status == "pending"'
 PC_ID=$(jb .number.id)
@@ -260,7 +260,7 @@ api GET "/api/admin/numbers?phone=415" "$OPS"
 expect "a phone that is not E.164: 400" 400
 api GET "/api/admin/users/$U" "$OPS"
 expect "a user's wallet, numbers and ledger" 200 \
-    ".userId == \"$U\" and .wallet.balanceUsd == \"$(balance "$U")\" and (.numbers | length) == 3 and (.transactions | length) >= 8 and .transactions[0].kind == \"adjustment\""
+    ".userId == \"$U\" and .wallet.balanceUsd == \"$(balance "$U")\" and (.numbers | length) == 3 and (.transactions | length) == 7 and .transactions[0].kind == \"adjustment\""
 api GET "/api/admin/users/$(uuid)" "$OPS"
 expect "a user without a wallet: wallet null, nothing else" 200 '.wallet == null and .numbers == [] and .transactions == []'
 
