@@ -131,8 +131,9 @@ json NumberNow(App &app, const std::string &id)
     return r.ok && !r.rows.empty() ? AdminNumberJson(r.rows[0]) : json(nullptr);
 }
 
-// The number an action names: 404 when missing, 409 when another provider
-// mode owns it (a shim never acts on another provider's rows).
+// The number an action that talks to the provider names: 404 when missing,
+// 409 when another provider mode owns it (a shim never acts at a provider on
+// another provider's rows).
 std::optional<Reply> LoadNumber(App &app, const std::string &id, db::Result *row)
 {
     *row = app.pool->Exec(db::sql::kNumberById, {id});
@@ -157,9 +158,8 @@ Reply ForceFail(App &app, const std::string &id, const httplib::Request &req)
         return *bad;
     if (auto forbidden = RequireAdmin())
         return *forbidden;
-    db::Result number;
-    if (auto refused = LoadNumber(app, id, &number))
-        return *refused;
+    // No provider is asked, so a row of either provider mode may be failed
+    // (an unknown number is NW003: 404).
     const db::Result r = app.pool->Exec(db::sql::kForceFail, AuditParams({id, reason}));
     if (!r.ok)
         return FromDbError(r.error);
@@ -363,20 +363,22 @@ Reply AuditLog(App &app, const httplib::Request &req)
     json entries = json::array();
     for (std::size_t i = 0; i < r.rows.size() && static_cast<int>(i) < limit; ++i) {
         const auto &row = r.rows[i];
+        // The audit_log row under its column names (as the other admin lists
+        // return their views' rows).
         entries.push_back({{"id", std::stoll(*row[0])},
                            {"at", Nullable(row[1])},
                            {"actor", Nullable(row[2])},
                            {"action", Nullable(row[3])},
-                           {"numberId", Nullable(row[4])},
-                           {"userId", Nullable(row[5])},
-                           {"discrepancyId", row[6] ? json(std::stoll(*row[6])) : json(nullptr)},
+                           {"number_id", Nullable(row[4])},
+                           {"user_id", Nullable(row[5])},
+                           {"discrepancy_id", row[6] ? json(std::stoll(*row[6])) : json(nullptr)},
                            {"reason", Nullable(row[7])},
-                           {"requestId", Nullable(row[8])},
+                           {"request_id", Nullable(row[8])},
                            {"detail", row[9] ? json::parse(*row[9], nullptr, false) : json(nullptr)}});
     }
     Reply reply;
     reply.body = {
-        {"entries", entries},
+        {"audit", entries},
         {"next", static_cast<int>(r.rows.size()) > limit ? json(std::stoll(*r.rows[limit - 1][0])) : json(nullptr)}};
     return reply;
 }

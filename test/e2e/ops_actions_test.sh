@@ -116,7 +116,7 @@ expect "an operator reads the interventions" 200 '.interventions | type == "arra
 api GET /api/admin/summary "$OPS"
 expect "an operator reads the summary" 200 '.summary | type == "object"'
 api GET /api/admin/audit "$SERVICE"
-expect "the service key reads the audit log" 200 '.entries == [] and .next == null'
+expect "the service key reads the audit log" 200 '.audit == [] and .next == null'
 
 # ---- a purchase stuck pending, nothing bought at Twilio: confirm is refused, fail settles it
 PF=+14155550171
@@ -240,11 +240,11 @@ expect "an unknown finding: 404" 404 '.code == "NOT_FOUND"'
 TOTAL=$(audit_rows)
 api GET "/api/admin/audit?limit=2" "$OPS"
 expect "the audit log, newest first, two per page" 200 \
-    '(.entries | length) == 2 and .entries[0].id > .entries[1].id and .entries[0].action == "resolve_discrepancy" and .next == .entries[1].id'
+    '(.audit | length) == 2 and .audit[0].id > .audit[1].id and .audit[0].action == "resolve_discrepancy" and .next == .audit[1].id'
 NEXT=$(jb .next)
 api GET "/api/admin/audit?limit=200&before=$NEXT" "$OPS"
 expect "the next page starts below 'before'" 200 \
-    "(.entries | length) == $((TOTAL - 2)) and all(.entries[]; .id < $NEXT) and .next == null and .entries[-1].action == \"force_fail\" and .entries[-1].requestId == \"ops-test-fail-1\" and .entries[-1].actor == \"$OPS_SUB (ops@example.com)\""
+    "(.audit | length) == $((TOTAL - 2)) and all(.audit[]; .id < $NEXT) and .next == null and .audit[-1].action == \"force_fail\" and .audit[-1].request_id == \"ops-test-fail-1\" and .audit[-1].actor == \"$OPS_SUB (ops@example.com)\" and .audit[-1].number_id == \"$PF_ID\" and .audit[-1].user_id == \"$U\""
 api GET "/api/admin/audit?limit=0" "$OPS"
 expect "limit 0: 400" 400
 api GET "/api/admin/audit?before=abc" "$OPS"
