@@ -19,7 +19,7 @@ DATA        = $(wildcard sql/$(EXTENSION)--*.sql)
 
 # pg_regress (PG15) reads <inputdir>/sql and <inputdir>/expected. The expected output lives in the
 # top-level expected/; test/regress/expected is a symlink to it (see README "What lives where").
-REGRESS_TESTS = setup wallet purchase release renewal monitoring rules security defence renewal_fairness billing_periods renewal_memory api_views rate_limit_counters import_seed metrics
+REGRESS_TESTS = setup wallet purchase release renewal monitoring rules security defence renewal_fairness billing_periods renewal_memory api_views rate_limit_counters import_seed metrics operator_actions
 REGRESS       = $(REGRESS_TESTS)
 REGRESS_OPTS  = --inputdir=test/regress --load-extension=$(EXTENSION)
 ISOLATION_TESTS = $(sort $(basename $(notdir $(wildcard test/regress/specs/*.spec))))

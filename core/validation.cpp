@@ -193,4 +193,31 @@ bool IsUuid(std::string_view text) noexcept
     return true;
 }
 
+bool IsOperatorReason(std::string_view text)
+{
+    std::size_t n = 0;
+    if (!CountCodePoints(text, &n, true) || n == 0 || n > kMaxReasonChars)
+        return false;
+    return text.find_first_not_of(" \t\r\n") != std::string_view::npos;
+}
+
+bool IsAuditActor(std::string_view text)
+{
+    std::size_t n = 0;
+    return CountCodePoints(text, &n, false) && n >= 1 && n <= kMaxActorChars;
+}
+
+bool IsRequestId(std::string_view text)
+{
+    if (text.empty() || text.size() > kMaxRequestIdChars)
+        return false;
+    for (const char c : text) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '_' || c == ':' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 }  // namespace nw

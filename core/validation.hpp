@@ -59,4 +59,20 @@ bool IsProviderSid(std::string_view text) noexcept;
 // Canonical lower-case 8-4-4-4-12 hex UUID text.
 bool IsUuid(std::string_view text) noexcept;
 
+// An operator action's reason: 1 to kMaxReasonChars code points of valid
+// UTF-8 (newlines allowed, other control characters not), not blank.
+constexpr std::size_t kMaxReasonChars = 500;
+bool IsOperatorReason(std::string_view text);
+
+// Who did an audited action (number_wallet.actor): 1 to kMaxActorChars code
+// points of valid UTF-8 without control characters ("service", "admin-key",
+// or an operator's "<sub> (<email>)").
+constexpr std::size_t kMaxActorChars = 320;
+bool IsAuditActor(std::string_view text);
+
+// A request id (X-Request-Id, number_wallet.request_id): 1 to kMaxRequestIdChars
+// characters of [A-Za-z0-9._:-].
+constexpr std::size_t kMaxRequestIdChars = 128;
+bool IsRequestId(std::string_view text);
+
 }  // namespace nw

@@ -24,6 +24,11 @@ static void ReadClaimedSubject(const char *claims, char out[37], Outcome *outcom
     });
 }
 
+bool RoleIsService(Oid role)
+{
+    return OidIsValid(role) && (superuser_arg(role) || IsMember(role, "number_wallet_service"));
+}
+
 Caller CurrentCaller(void)
 {
     Caller caller;

@@ -17,6 +17,9 @@ struct Caller {
     pg_uuid_t subject;  // valid when has_subject
 };
 
+// True for a superuser or a member of number_wallet_service.
+bool RoleIsService(Oid role);
+
 // Classifies the current caller; raises 42501 for a role that is neither.
 Caller CurrentCaller(void);
 

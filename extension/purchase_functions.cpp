@@ -5,6 +5,7 @@
 #include "ledger.hpp"
 #include "numbers.hpp"
 #include "settings.hpp"
+#include "settle.hpp"
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -161,7 +162,7 @@ static Statement confirm_number = {
     "       paid_until = ((statement_timestamp() AT TIME ZONE 'UTC') + interval '1 month') AT TIME ZONE 'UTC',"
     "       refund_window_days = $3,"
     "       updated_at = statement_timestamp()"
-    " WHERE id = $1 AND status = 'pending' RETURNING purchase_date, paid_until",
+    " WHERE id = $1 AND status = 'pending' RETURNING purchase_date, paid_until, user_id",
     3,
     {UUIDOID, TEXTOID, INT4OID},
     nullptr};
@@ -331,6 +332,38 @@ static Datum PurchaseNumber(FunctionCallInfo fcinfo)
                         ResultText(0, kDebitBalanceAfter), DatumGetInt64(ResultDatum(0, kDebitTransactionId)));
 }
 
+bool ConfirmPendingNumber(const pg_uuid_t *number_id, const char *sid, JsonObject *json, pg_uuid_t *owner)
+{
+    Datum values[3] = {UUIDPGetDatum(number_id), CStringGetTextDatum(sid), Int32GetDatum(refund_window_days)};
+    // A sid belongs to one number: the sid index's verdict is NW004, never
+    // 23505. Any other unique violation is not about the sid and stays 23505.
+    ExecuteMappingUniqueViolation(&confirm_number, values, nullptr, 0, SPI_OK_UPDATE_RETURNING,
+                                  "business_numbers_twilio_sid_key", NW_INVALID_STATE,
+                                  "provider sid is already recorded on another number");
+    if (SPI_processed == 1) {
+        memcpy(owner, DatumGetUUIDP(ResultDatum(0, 3)), sizeof *owner);
+        JsonText(json, "number_id", UuidText(number_id));
+        JsonText(json, "status", "active");
+        JsonText(json, "twilio_sid", sid);
+        JsonTimestamp(json, "purchase_date", ResultDatum(0, 1), false);
+        JsonTimestamp(json, "paid_until", ResultDatum(0, 2), false);
+        return false;
+    }
+    // Not pending: a repeat of the same confirmation replays, anything else is refused.
+    NumberRow row = ReadNumber(number_id);
+    if (!row.found)
+        RaiseNumberNotFound();
+    if (!StatusIs(row, "active") || row.twilio_sid == nullptr || strcmp(row.twilio_sid, sid) != 0)
+        RaiseInvalidState(row.status, "confirm");
+    memcpy(owner, &row.user_id, sizeof *owner);
+    JsonText(json, "number_id", UuidText(number_id));
+    JsonText(json, "status", "active");
+    JsonText(json, "twilio_sid", sid);
+    JsonTimestamp(json, "purchase_date", TimestampTzGetDatum(row.purchase_date), false);
+    JsonTimestamp(json, "paid_until", TimestampTzGetDatum(row.paid_until), false);
+    return true;
+}
+
 // confirm_purchase(p_number_id, p_twilio_sid)
 //   caller:  the service role (the purchase saga, once the provider bought the number)
 //   locks:   the number row (its UPDATE), ordered against fail_purchase by that lock
@@ -349,36 +382,57 @@ static Datum ConfirmPurchase(FunctionCallInfo fcinfo)
     JsonObject json;
     JsonBegin(&json);
     SPI_connect();
-    Datum values[3] = {UUIDPGetDatum(number_id), CStringGetTextDatum(sid), Int32GetDatum(refund_window_days)};
-    // A sid belongs to one number: the sid index's verdict is NW004, never
-    // 23505. Any other unique violation is not about the sid and stays 23505.
-    ExecuteMappingUniqueViolation(&confirm_number, values, nullptr, 0, SPI_OK_UPDATE_RETURNING,
-                                  "business_numbers_twilio_sid_key", NW_INVALID_STATE,
-                                  "provider sid is already recorded on another number");
-    if (SPI_processed == 1) {
-        JsonText(&json, "number_id", UuidText(number_id));
-        JsonText(&json, "status", "active");
-        JsonText(&json, "twilio_sid", sid);
-        JsonTimestamp(&json, "purchase_date", ResultDatum(0, 1), false);
-        JsonTimestamp(&json, "paid_until", ResultDatum(0, 2), false);
-        JsonBool(&json, "replayed", false);
-        return FinishJson(&json);
-    }
-    // Not pending: a repeat of the same confirmation replays, anything else is refused.
-    NumberRow row = ReadNumber(number_id);
-    if (!row.found)
-        RaiseNumberNotFound();
-    if (!StatusIs(row, "active") || row.twilio_sid == nullptr || strcmp(row.twilio_sid, sid) != 0)
-        RaiseInvalidState(row.status, "confirm");
-    JsonText(&json, "number_id", UuidText(number_id));
-    JsonText(&json, "status", "active");
-    JsonText(&json, "twilio_sid", sid);
-    JsonTimestamp(&json, "purchase_date", TimestampTzGetDatum(row.purchase_date), false);
-    JsonTimestamp(&json, "paid_until", TimestampTzGetDatum(row.paid_until), false);
-    JsonBool(&json, "replayed", true);
+    pg_uuid_t owner;
+    const bool replayed = ConfirmPendingNumber(number_id, sid, &json, &owner);
+    JsonBool(&json, "replayed", replayed);
     return FinishJson(&json);
 }
 
+bool FailPendingNumber(const pg_uuid_t *number_id, const char *reason, JsonObject *json, pg_uuid_t *owner)
+{
+    NumberRow seen = ReadNumber(number_id);
+    if (!seen.found)
+        RaiseNumberNotFound();
+    memcpy(owner, &seen.user_id, sizeof *owner);
+    // Lock order: the owner's wallet first, then the number.
+    LockedWallet wallet = LockWalletOfUser(&seen.user_id, seen.currency, seen.monthly_cost);
+    if (!wallet.found)
+        elog(ERROR, "wallet of number %s not found", UuidText(number_id));
+    NumberRow row = LockNumber(number_id);
+
+    JsonText(json, "number_id", UuidText(number_id));
+    JsonText(json, "status", "failed");
+    if (StatusIs(row, "failed")) {
+        NumberEntry reversal = FindNumberEntry(number_id, "reversal");
+        if (!reversal.found)
+            elog(ERROR, "failed number %s has no reversal entry", UuidText(number_id));
+        JsonText(json, "refunded", NumericText(reversal.amount));
+        JsonText(json, "balance_after", NumericText(reversal.balance_after));
+        return true;
+    }
+    if (!StatusIs(row, "pending"))
+        RaiseInvalidState(row.status, "fail");
+
+    NumberEntry purchase = FindNumberEntry(number_id, "purchase");
+    if (!purchase.found)
+        elog(ERROR, "pending number %s has no purchase entry", UuidText(number_id));
+    Datum values[2] = {UUIDPGetDatum(number_id), CStringGetTextDatum(reason)};
+    Execute(&fail_number, values, nullptr, false, 0, SPI_OK_UPDATE);
+
+    char description[96];
+    snprintf(description, sizeof description, "Reversal: %s (purchase failed)", row.phone_number);
+    LedgerEntry entry =
+        ApplyToWallet(&wallet.id, purchase.currency, purchase.amount, "reversal", description, number_id, nullptr);
+    JsonText(json, "refunded", NumericText(purchase.amount));
+    JsonText(json, "balance_after", NumericText(entry.balance_after));
+    return false;
+}
+
+// fail_purchase(p_number_id, p_reason)
+//   caller:  the service role (the saga, when the provider refused the number)
+//   locks:   the owner's wallet, then the number (the lock order)
+//   writes:  pending -> failed with the reason, the wallet credited the purchase amount, a `reversal` ledger row
+//   answer:  {number_id, status: "failed", refunded, balance_after, replayed}; NW004 unless pending or failed
 // fail_purchase(p_number_id, p_reason)
 //   caller:  the service role (the saga, when the provider refused the number)
 //   locks:   the owner's wallet, then the number (the lock order)
@@ -398,42 +452,9 @@ static Datum FailPurchase(FunctionCallInfo fcinfo)
     JsonObject json;
     JsonBegin(&json);
     SPI_connect();
-    NumberRow seen = ReadNumber(number_id);
-    if (!seen.found)
-        RaiseNumberNotFound();
-    // Lock order: the owner's wallet first, then the number.
-    LockedWallet wallet = LockWalletOfUser(&seen.user_id, seen.currency, seen.monthly_cost);
-    if (!wallet.found)
-        elog(ERROR, "wallet of number %s not found", UuidText(number_id));
-    NumberRow row = LockNumber(number_id);
-
-    JsonText(&json, "number_id", UuidText(number_id));
-    JsonText(&json, "status", "failed");
-    if (StatusIs(row, "failed")) {
-        NumberEntry reversal = FindNumberEntry(number_id, "reversal");
-        if (!reversal.found)
-            elog(ERROR, "failed number %s has no reversal entry", UuidText(number_id));
-        JsonText(&json, "refunded", NumericText(reversal.amount));
-        JsonText(&json, "balance_after", NumericText(reversal.balance_after));
-        JsonBool(&json, "replayed", true);
-        return FinishJson(&json);
-    }
-    if (!StatusIs(row, "pending"))
-        RaiseInvalidState(row.status, "fail");
-
-    NumberEntry purchase = FindNumberEntry(number_id, "purchase");
-    if (!purchase.found)
-        elog(ERROR, "pending number %s has no purchase entry", UuidText(number_id));
-    Datum values[2] = {UUIDPGetDatum(number_id), CStringGetTextDatum(reason)};
-    Execute(&fail_number, values, nullptr, false, 0, SPI_OK_UPDATE);
-
-    char description[96];
-    snprintf(description, sizeof description, "Reversal: %s (purchase failed)", row.phone_number);
-    LedgerEntry entry =
-        ApplyToWallet(&wallet.id, purchase.currency, purchase.amount, "reversal", description, number_id, nullptr);
-    JsonText(&json, "refunded", NumericText(purchase.amount));
-    JsonText(&json, "balance_after", NumericText(entry.balance_after));
-    JsonBool(&json, "replayed", false);
+    pg_uuid_t owner;
+    const bool replayed = FailPendingNumber(number_id, reason, &json, &owner);
+    JsonBool(&json, "replayed", replayed);
     return FinishJson(&json);
 }
 

@@ -17,6 +17,10 @@ extern int max_purchases_per_hour;
 extern int renewal_grace_days;
 extern int pending_alert_seconds;
 extern int provider_setting;  // a Provider; int because the GUC machinery writes it
+// number_wallet.actor and number_wallet.request_id: who an audited action is
+// recorded for, and the request it came with (audit.hpp says when they count).
+extern char *audit_actor_setting;
+extern char *audit_request_id_setting;
 
 // "twilio" or "simulator": the value stored in business_numbers.provider.
 const char *ProviderName(void);

@@ -63,9 +63,27 @@ struct Principal {
     // Unix time from which the token is no longer accepted (exp + leeway);
     // the maximum for the ADMIN_API_KEY. Lets a caller cache the verdict.
     std::int64_t accept_until = std::numeric_limits<std::int64_t>::max();
+    // Services: true for the ADMIN_API_KEY (recorded as actor "admin-key").
+    bool admin_key = false;
+    // Users: `app_metadata.number_wallet_operator: true` (only the service
+    // role can set app_metadata in Supabase). Never for anonymous users.
+    bool is_operator = false;
+    // Users: the `email` claim when it is usable text, else "".
+    std::string email;
 
     bool is_service() const noexcept { return kind == Kind::Service; }
+    // May use /api/admin/* and /metrics: the service role or an operator.
+    bool is_admin() const noexcept { return is_service() || is_operator; }
 };
+
+// Reads the operator flag from a verified token's payload: true only when
+// `app_metadata` is an object whose `number_wallet_operator` is JSON `true`
+// (a string "true", 1 or a top-level claim do not count).
+bool OperatorClaim(const std::string &payload_json);
+
+// Who an audited action is recorded for: "admin-key", "service", or an
+// operator's `sub` followed by " (<email>)" when the token has one.
+std::string ActorOf(const Principal &principal);
 
 // Why a credential was refused. Every failure maps to HTTP 401.
 enum class Failure {

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "auth/internal.hpp"
+#include "core/validation.hpp"
 
 namespace nw::auth::detail {
 namespace {
@@ -17,6 +18,8 @@ namespace {
 constexpr const char *kServiceRole = "service_role";
 constexpr const char *kUserAudience = "authenticated";
 constexpr const char *kLegacyIssuer = "supabase";
+// RFC 5321's limit on a forward path; longer is not an address.
+constexpr std::size_t kMaxEmailBytes = 254;
 
 bool is_hex(char c) noexcept
 {
@@ -101,6 +104,28 @@ bool service_issuer_ok(const nlohmann::json &payload, const ClaimRules &rules)
     return *iss == kLegacyIssuer || (!rules.expected_issuer.empty() && *iss == rules.expected_issuer);
 }
 
+// app_metadata.number_wallet_operator, strictly a JSON true.
+bool operator_flag(const nlohmann::json &payload)
+{
+    const auto meta = payload.find("app_metadata");
+    if (meta == payload.end() || !meta->is_object())
+        return false;
+    const auto flag = meta->find("number_wallet_operator");
+    return flag != meta->end() && flag->is_boolean() && flag->get<bool>();
+}
+
+// The email claim when it can be recorded as part of an actor, else "".
+std::string usable_email(const nlohmann::json &payload)
+{
+    const auto it = payload.find("email");
+    if (it == payload.end() || !it->is_string())
+        return "";
+    const std::string &email = it->get_ref<const std::string &>();
+    if (email.empty() || email.size() > kMaxEmailBytes || !IsAuditActor(email))
+        return "";
+    return email;
+}
+
 }  // namespace
 
 std::optional<std::string> canonical_uuid(std::string_view text)
@@ -182,7 +207,28 @@ AuthResult evaluate_claims(const nlohmann::json &payload, bool legacy_secret, co
     p.anonymous = anonymous;
     p.role = std::move(role);
     p.accept_until = until;
+    p.is_operator = !anonymous && operator_flag(payload);
+    p.email = usable_email(payload);
     return AuthResult::success(std::move(p));
 }
 
 }  // namespace nw::auth::detail
+
+namespace nw::auth {
+
+bool OperatorClaim(const std::string &payload_json)
+{
+    const auto payload = nlohmann::json::parse(payload_json, nullptr, false);
+    return !payload.is_discarded() && payload.is_object() && detail::operator_flag(payload);
+}
+
+std::string ActorOf(const Principal &principal)
+{
+    if (principal.is_service())
+        return principal.admin_key ? "admin-key" : "service";
+    if (principal.email.empty())
+        return principal.user_id;
+    return principal.user_id + " (" + principal.email + ")";
+}
+
+}  // namespace nw::auth

@@ -349,6 +349,7 @@ AuthResult Verifier::authenticate(std::string_view authorization_header) const
         Principal p;
         p.kind = Principal::Kind::Service;
         p.role = "service_role";
+        p.admin_key = true;
         return AuthResult::success(std::move(p));
     }
     return verify_token(credential);

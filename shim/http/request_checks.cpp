@@ -9,6 +9,7 @@
 #include "http/connection.hpp"
 #include "http/reply.hpp"
 #include "util/ids.hpp"
+#include "core/validation.hpp"
 
 namespace nw::http {
 namespace {
@@ -49,7 +50,7 @@ void CorsHeaders(const App &app, const httplib::Request &req, httplib::Response 
         return;
     res.set_header("Access-Control-Allow-Origin", origin);
     res.set_header("Vary", "Origin");
-    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key");
+    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
     res.set_header("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
     res.set_header("Access-Control-Expose-Headers", "Location, Retry-After, X-Request-Id");
     res.set_header("Access-Control-Max-Age", "600");
@@ -143,11 +144,10 @@ bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res)
     state.started = std::chrono::steady_clock::now();
     state.principal.reset();
     const std::string given_id = req.get_header_value("X-Request-Id");
-    state.request_id = (!given_id.empty() && given_id.size() <= 64 &&
-                        std::all_of(given_id.begin(), given_id.end(),
-                                    [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; }))
-                           ? given_id
-                           : RandomUuid();
+    // A client's (or the proxy's) X-Request-Id is kept when it is a plain
+    // token of at most 64 characters; else the shim makes one. It is logged and
+    // recorded in audit_log (number_wallet.request_id) for operator actions.
+    state.request_id = (given_id.size() <= kMaxRequestIdBytes && IsRequestId(given_id)) ? given_id : RandomUuid();
     res.set_header("X-Request-Id", state.request_id);
     CorsHeaders(app, req, res);
 

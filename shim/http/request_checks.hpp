@@ -15,6 +15,8 @@
 namespace nw::http {
 
 constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+// X-Request-Id values kept from a request (core IsRequestId, at most this long).
+constexpr std::size_t kMaxRequestIdBytes = 64;
 
 // What the pre-routing checks learnt, for the route on the same thread.
 struct RequestState {

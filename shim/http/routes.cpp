@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "db/statements.hpp"
+#include "http/admin_routes.hpp"
 #include "http/reply.hpp"
 #include "http/request_checks.hpp"
 #include "metrics/snapshot.hpp"
@@ -39,10 +40,11 @@ std::optional<Reply> RequireUser()
     return std::nullopt;
 }
 
+// The admin routes and /metrics: the service role or an operator.
 std::optional<Reply> RequireService()
 {
-    if (!Who().is_service())
-        return Error(403, "FORBIDDEN", "this route needs the service role");
+    if (!Who().is_admin())
+        return Error(403, "FORBIDDEN", "this route needs an operator or the service role");
     return std::nullopt;
 }
 
@@ -466,6 +468,7 @@ void RegisterRoutes(App &app, httplib::Server &s)
     s.Get("/api/admin/interventions",
           route([&app](const auto &) { return AdminJson(app, db::sql::kInterventions, "interventions"); }));
     s.Get("/api/admin/summary", route([&app](const auto &) { return AdminJson(app, db::sql::kSummary, "summary"); }));
+    RegisterAdminRoutes(app, s);
     s.Get("/metrics", [&app](const httplib::Request &, httplib::Response &res) {
         if (auto forbidden = RequireService())
             return Send(res, *forbidden);

@@ -44,7 +44,7 @@ sources_of() {
         validation)   echo "${core[*]}" ;;
         claims)       echo "core/claims.cpp ${core[*]}" ;;
         dotenv)       echo "shim/config/config.cpp ${core[*]}" ;;
-        token|jwt|jwks) echo "${auth[*]}" ;;
+        token|jwt|jwks) echo "${auth[*]} ${core[*]}" ;;
         twilio_parse) echo "${twilio[*]}" ;;
         phone)        echo "shim/phone/phone.cpp ${core[*]}" ;;
         query)        echo "${core[*]}" ;;

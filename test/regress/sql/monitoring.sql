@@ -94,7 +94,7 @@ SELECT number_wallet.record_discrepancy('unknown_at_provider', '+14155553999', '
 SELECT number_wallet.record_discrepancy('unknown_at_provider', '+14155553998', NULL, NULL, NULL) = :d1 AS other_finding;
 SELECT reason, phone_number, twilio_sid, status, discrepancy_id = :d1 AS is_d1
   FROM number_wallet.numbers_needing_intervention WHERE phone_number = '+14155553999';
-SELECT (number_wallet.resolve_discrepancy(:d1, 'released by hand')) - 'id' - 'resolved_at' AS resolved;
+SELECT (number_wallet.resolve_discrepancy(:d1, 'released by hand')) - 'id' - 'resolved_at' - 'audit_id' AS resolved;
 SELECT (number_wallet.resolve_discrepancy(:d1, 'again'))->>'replayed' AS replayed;
 SELECT count(*) AS open FROM number_wallet.numbers_needing_intervention WHERE phone_number = '+14155553999';
 -- Once resolved, the same finding may be recorded anew.

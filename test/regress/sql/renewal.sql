@@ -61,7 +61,7 @@ SELECT reason FROM number_wallet.numbers_needing_intervention WHERE id = :'h2';
 UPDATE number_wallet.business_numbers SET paid_until = now() - interval '1 day' WHERE id = :'g1';
 SELECT number_wallet.record_discrepancy('missing_at_provider', '+14155552000', 'PN20000000000000000000000000000000', :'g1', 'not in the inventory') AS d1 \gset
 SELECT number_wallet.renew_due_numbers() AS skipped;
-SELECT (number_wallet.resolve_discrepancy(:d1, 'found again')) - 'resolved_at' - 'id' AS resolved;
+SELECT (number_wallet.resolve_discrepancy(:d1, 'found again')) - 'resolved_at' - 'id' - 'audit_id' AS resolved;
 SELECT number_wallet.renew_due_numbers() AS after_resolution;
 
 -- p_limit bounds the numbers handled in one call.

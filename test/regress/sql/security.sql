@@ -362,7 +362,7 @@ SELECT number_wallet.record_discrepancy('unknown_at_provider', '+64999900029', '
                                         NULL, 'security suite') IS NOT NULL AS recorded;
 SELECT reason, phone_number, status FROM number_wallet.numbers_needing_intervention
  WHERE phone_number LIKE '+6499990%' ORDER BY reason, phone_number;
-SELECT number_wallet.resolve_discrepancy(id, 'security suite') - 'id' - 'resolved_at' AS resolve
+SELECT number_wallet.resolve_discrepancy(id, 'security suite') - 'id' - 'resolved_at' - 'audit_id' AS resolve
   FROM number_wallet.discrepancies WHERE phone_number = '+64999900029' AND resolved_at IS NULL;
 SELECT count(*) >= 0 AS readable FROM number_wallet.daily_transaction_summary;
 SELECT count(*) >= 0 AS readable FROM number_wallet.purchase_success_rate;
