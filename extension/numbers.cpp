@@ -1,6 +1,8 @@
 // See numbers.hpp.
 #include "numbers.hpp"
 
+#include "ledger.hpp"
+
 namespace nw {
 
 #define NUMBER_COLUMNS                                                                                                 \
@@ -85,6 +87,27 @@ bool StatusIs(const NumberRow &row, const char *status)
 void RaiseNumberNotFound(void)
 {
     ereport(ERROR, (errcode(NW_NOT_FOUND), errmsg("number not found")));
+}
+
+// An imported number (import_seed) was paid in the seed deployment: it has no
+// purchase entry, and its monthly cost, in its currency, stands for one.
+// Only asked when the purchase entry is missing (imported_at is 1.3's).
+static Statement imported_number = {
+    "SELECT imported_at IS NOT NULL FROM number_wallet.business_numbers WHERE id = $1", 1, {UUIDOID}, nullptr};
+
+NumberEntry PurchaseEntryOf(const pg_uuid_t *number_id, const NumberRow &row, bool read_only)
+{
+    NumberEntry purchase = FindNumberEntry(number_id, "purchase", read_only);
+    if (purchase.found)
+        return purchase;
+    Datum id_value = UUIDPGetDatum(number_id);
+    Execute(&imported_number, &id_value, nullptr, read_only, 1, SPI_OK_SELECT);
+    if (SPI_processed == 1 && DatumGetBool(ResultDatum(0, 1))) {
+        purchase.found = true;
+        purchase.amount = row.monthly_cost;
+        snprintf(purchase.currency, sizeof purchase.currency, "%s", row.currency);
+    }
+    return purchase;
 }
 
 }  // namespace nw

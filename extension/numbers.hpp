@@ -1,6 +1,7 @@
 // Reading and locking business_numbers rows (glue side).
 #pragma once
 
+#include "ledger.hpp"
 #include "pg.hpp"
 
 namespace nw {
@@ -39,5 +40,10 @@ bool StatusIs(const NumberRow &row, const char *status);
 
 // NW003. A number that does not exist and one that is not the caller's look the same.
 pg_attribute_noreturn() void RaiseNumberNotFound(void);
+
+// The number's purchase entry; for a number import_seed adopted (paid in the
+// seed deployment, no purchase entry), its monthly cost in its currency stands
+// for one. Release refunds, refund quotes and operator releases all use it.
+NumberEntry PurchaseEntryOf(const pg_uuid_t *number_id, const NumberRow &row, bool read_only);
 
 }  // namespace nw

@@ -134,7 +134,7 @@ static Datum ForceRelease(FunctionCallInfo fcinfo)
     if (!StatusIs(row, "active"))
         ereport(ERROR, (errcode(NW_INVALID_STATE), errmsg("cannot release a number in state \"%s\"", row.status),
                         errhint("Only active numbers can be released; fail a pending one with force_fail.")));
-    NumberEntry purchase = FindNumberEntry(number_id, "purchase");
+    NumberEntry purchase = PurchaseEntryOf(number_id, row, false);
     if (!purchase.found)
         elog(ERROR, "active number %s has no purchase entry", UuidText(number_id));
     Datum id_value = UUIDPGetDatum(number_id);

@@ -31,27 +31,6 @@ static Statement mark_released = {
     {UUIDOID},
     nullptr};
 
-// An imported number (import_seed) was paid in the seed deployment: it has no
-// purchase entry, and its monthly cost, in its currency, stands for one.
-// Only asked when the purchase entry is missing (imported_at is 1.3's).
-static Statement imported_number = {
-    "SELECT imported_at IS NOT NULL FROM number_wallet.business_numbers WHERE id = $1", 1, {UUIDOID}, nullptr};
-
-static NumberEntry PurchaseOf(const pg_uuid_t *number_id, const NumberRow &row, bool read_only)
-{
-    NumberEntry purchase = FindNumberEntry(number_id, "purchase", read_only);
-    if (purchase.found)
-        return purchase;
-    Datum id_value = UUIDPGetDatum(number_id);
-    Execute(&imported_number, &id_value, nullptr, read_only, 1, SPI_OK_SELECT);
-    if (SPI_processed == 1 && DatumGetBool(ResultDatum(0, 1))) {
-        purchase.found = true;
-        purchase.amount = row.monthly_cost;
-        snprintf(purchase.currency, sizeof purchase.currency, "%s", row.currency);
-    }
-    return purchase;
-}
-
 // The window in force for a number: its snapshot from confirm, else the setting.
 static int WindowDays(const NumberRow &row)
 {
@@ -96,7 +75,7 @@ static Datum RefundQuote(FunctionCallInfo fcinfo)
     if (!row.found || !CallerMayActFor(caller, &row.user_id))
         RaiseNumberNotFound();
     const RefundVerdict verdict = Evaluate(row, at);
-    NumberEntry purchase = PurchaseOf(number_id, row, true);
+    NumberEntry purchase = PurchaseEntryOf(number_id, row, true);
 
     JsonBool(&json, "eligible", verdict.eligible);
     JsonText(&json, "reason", RefundReasonName(verdict.reason));
@@ -162,7 +141,7 @@ static Datum ReleaseNumber(FunctionCallInfo fcinfo)
                         errhint("Only active numbers can be released.")));
 
     const RefundVerdict verdict = Evaluate(row, GetCurrentStatementStartTimestamp());
-    NumberEntry purchase = PurchaseOf(number_id, row, false);
+    NumberEntry purchase = PurchaseEntryOf(number_id, row, false);
     if (!purchase.found)
         elog(ERROR, "active number %s has no purchase entry", UuidText(number_id));
     Datum id_value = UUIDPGetDatum(number_id);

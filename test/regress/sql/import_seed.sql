@@ -217,5 +217,12 @@ SELECT w.balance_usd, w.imported_at IS NULL AS native,
   FROM number_wallet.wallets w WHERE w.user_id = '5eed0000-0000-4000-8000-0000000000ff';
 SELECT count(*) AS reconcile_rows FROM number_wallet.wallet_reconcile();
 
+-- An operator's release of an imported number refunds its monthly cost, as a
+-- user's release does (it has no purchase entry), and the ledger still agrees.
+SELECT r->'refund' AS operator_refund, r->>'status' AS status
+  FROM number_wallet.force_release((SELECT id FROM number_wallet.business_numbers WHERE phone_number = '+16285550205'),
+                                   true, 'imported number returned by support') r;
+SELECT count(*) AS reconcile_rows_after_operator_release FROM number_wallet.wallet_reconcile();
+
 REVOKE USAGE ON SCHEMA seed_basic FROM regress_nw_import_service;
 DROP ROLE regress_nw_import_service;
