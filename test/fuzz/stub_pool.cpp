@@ -13,7 +13,7 @@ namespace nw::db {
 bool IsTransient(const std::string &s)
 {
     return s == "40001" || s == "40P01" || s == "55P03" || s == "57014" || s.rfind("08", 0) == 0 || s == "57P01" ||
-           s == "57P02" || s == "57P03" || s == "53300";
+           s == "57P02" || s == "57P03" || s == "53300" || s == "25006";
 }
 
 Connection::Connection(std::string conninfo, std::string provider)
@@ -25,7 +25,7 @@ bool Connection::Healthy() const
 {
     return false;
 }
-Result Connection::Exec(const Statement &, const Params &)
+Result Connection::Exec(const Statement &, const Params &, Attempt *)
 {
     Result r;
     r.error = {fuzzhttp::g_sqlstate, "stub database error", "Retry after 7 seconds."};
@@ -42,9 +42,17 @@ Result Pool::Exec(const Statement &statement, const Params &params)
     Connection c(conninfo_, provider_);
     return c.Exec(statement, params);
 }
+Result Pool::ExecWithin(const Statement &statement, const Params &params, std::chrono::milliseconds)
+{
+    return Exec(statement, params);
+}
 bool Pool::Ping()
 {
     return false;
+}
+std::string Pool::Node()
+{
+    return "";
 }
 
 }  // namespace nw::db
