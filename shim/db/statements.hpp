@@ -100,12 +100,20 @@ inline const Statement kInterventions = {"interventions",
 inline const Statement kSummary = {
     "summary",
     "SELECT jsonb_build_object("
-    "  'purchases', (SELECT to_jsonb(p) FROM number_wallet.purchase_success_rate p),"
-    "  'daily', (SELECT coalesce(jsonb_agg(to_jsonb(d) ORDER BY d.date DESC, d.kind), '[]')"
+    "  'purchases', (SELECT to_jsonb(p) || jsonb_build_object('success_rate', p.success_rate::text)"
+    "                  FROM number_wallet.purchase_success_rate p),"
+    "  'daily', (SELECT coalesce(jsonb_agg(to_jsonb(d) || jsonb_build_object('total', d.total::text)"
+    "                                      ORDER BY d.date DESC, d.kind), '[]')"
     "              FROM number_wallet.daily_transaction_summary d WHERE d.date >= current_date - 30),"
     "  'balances', (SELECT jsonb_build_object('usd', coalesce(sum(balance_usd), 0)::text,"
     "                                         'inr', coalesce(sum(balance_inr), 0)::text) FROM number_wallet.wallets),"
     "  'numbers', (SELECT coalesce(jsonb_object_agg(status, c), '{}') FROM"
     "              (SELECT status, count(*) c FROM number_wallet.business_numbers GROUP BY status) s))::text"};
+// The web pages' GET /api/config: when an unpaid renewal's number is released
+// (NULL when neither the library nor a database setting defined it: then 7).
+inline const Statement kRenewalGraceDays = {
+    "renewal_grace_days", "SELECT nullif(current_setting('number_wallet.renewal_grace_days', true), '')"};
+// GET /api/numbers/{id}/refund-quote (after the shim checked the owner).
+inline const Statement kRefundQuote = {"refund_quote", "SELECT number_wallet.refund_quote($1::uuid)::text"};
 
 }  // namespace nw::db::sql

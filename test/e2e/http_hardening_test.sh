@@ -223,7 +223,7 @@ check "the shim is still up after the endless bodies" yes "$(kill -0 "$SHIM_PID"
 for path in /no-such-path-$RANDOM /api/numbers/abc/def/ghi "/api/x%20y"; do api GET "$path" "$T"; done
 api GET /metrics "$ADMIN_KEY"
 LINES=$(grep '^nw_http_requests_total' "$W/body")
-ROUTES='/api/health|/api/numbers/available|/api/numbers/purchase|/api/numbers|/api/numbers/\{id\}|/api/numbers/\{id\}/release|/api/wallet|/api/transactions|/api/wallet/topup|/api/admin/interventions|/api/admin/summary|/metrics|unmatched'
+ROUTES='/|/admin|/assets/\{file\}|/api/config|/api/demo/session|/api/numbers/\{id\}/refund-quote|/api/health|/api/numbers/available|/api/numbers/purchase|/api/numbers|/api/numbers/\{id\}|/api/numbers/\{id\}/release|/api/wallet|/api/transactions|/api/wallet/topup|/api/admin/interventions|/api/admin/summary|/metrics|unmatched'
 BAD=$(grep -vE "^nw_http_requests_total\{method=\"(GET|HEAD|POST|DELETE|OPTIONS|other)\",route=\"($ROUTES)\",status=\"([1-5][0-9][0-9]|[1-5]xx|other)\"\} [0-9]+$" <<<"$LINES")
 check "nw_http_requests_total: every label value from its fixed set (method, route, status)" "" "$BAD"
 check "nw_http_requests_total: bogus methods counted as method=\"other\" (405)" yes \

@@ -96,6 +96,13 @@ TEST(HttpMetricLabels, RouteTemplates)
     EXPECT_STREQ(http::RouteTemplate("/api/numbers/available"), "/api/numbers/available");
     EXPECT_STREQ(http::RouteTemplate("/api/numbers/0b0c0d0e-0000-4000-8000-000000000001"), "/api/numbers/{id}");
     EXPECT_STREQ(http::RouteTemplate("/api/numbers/abc/release"), "/api/numbers/{id}/release");
+    EXPECT_STREQ(http::RouteTemplate("/api/numbers/abc/refund-quote"), "/api/numbers/{id}/refund-quote");
+    EXPECT_STREQ(http::RouteTemplate("/"), "/");
+    EXPECT_STREQ(http::RouteTemplate("/admin"), "/admin");
+    EXPECT_STREQ(http::RouteTemplate("/assets/anything-" + std::to_string(12345)), "/assets/{file}");
+    EXPECT_STREQ(http::RouteTemplate("/api/config"), "/api/config");
+    EXPECT_STREQ(http::RouteTemplate("/api/demo/session"), "/api/demo/session");
+    EXPECT_STREQ(http::RouteTemplate("/admin/x"), "unmatched");
     EXPECT_STREQ(http::RouteTemplate("/api/numbers/abc/def"), "unmatched");
     EXPECT_STREQ(http::RouteTemplate("/api/numbers//release"), "unmatched");
     EXPECT_STREQ(http::RouteTemplate("/random-" + std::to_string(12345)), "unmatched");
