@@ -113,9 +113,9 @@
       rows.append(el('tr', {},
         el('td', { className: 'phone', text: phone }),
         el('td', { text: item.status || '' }),
-        el('td', {}, el('strong', { text: item.reason || '' }), el('br'), el('span', { className: 'meta', text: REASONS[item.reason] || '' })),
+        el('td', { className: 'wrap' }, el('strong', { text: item.reason || '' }), el('br'), el('span', { className: 'meta', text: REASONS[item.reason] || '' })),
         el('td', { text: NW.dayTime(item.since) }),
-        el('td', { text: item.user_id || '' }),
+        el('td', { className: 'id', text: item.user_id || '' }),
         el('td', {}, actions)));
     }
   }
@@ -295,8 +295,8 @@
         el('td', { text: NW.dayTime(a.at ?? a.createdAt) }),
         el('td', { text: String(a.actor ?? '') }),
         el('td', { text: String(a.action ?? '') }),
-        el('td', { text: subject }),
-        el('td', { text: String(a.reason ?? '') })));
+        el('td', { className: 'id', text: subject }),
+        el('td', { className: 'wrap', text: String(a.reason ?? '') })));
     }
     auditNext = r.body.next === undefined ? null : r.body.next;
     $('audit-more').hidden = auditNext === null;

@@ -286,7 +286,7 @@
     for (const t of items) {
       rows.append(el('tr', {},
         el('td', { text: NW.dayTime(t.createdAt) }),
-        el('td', { text: t.description || '' }),
+        el('td', { className: 'wrap', text: t.description || '' }),
         el('td', { text: `${t.kind || ''} (${String(t.type || '').toLowerCase()})` }),
         el('td', { className: 'num', text: `${t.amount} ${t.currency}` }),
         el('td', { className: 'num', text: `${t.balanceAfter} ${t.currency}` })));
