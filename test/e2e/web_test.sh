@@ -31,11 +31,14 @@ PY=/usr/bin/python3  # Debian's, which has python3-selenium (not a pyenv or venv
 SHIM_PID=
 FAKE_PID=
 LIVE_PID=
+AUTH_PID=
+LIVE=
 STARTED=$(date +%s)
 
 cleanup() {
     [ -n "$SHIM_PID" ] && kill "$SHIM_PID" 2>/dev/null && wait "$SHIM_PID" 2>/dev/null
     [ -n "$LIVE_PID" ] && kill "$LIVE_PID" 2>/dev/null && wait "$LIVE_PID" 2>/dev/null
+    [ -n "$AUTH_PID" ] && kill "$AUTH_PID" 2>/dev/null && wait "$AUTH_PID" 2>/dev/null
     [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
     qpg "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null
     qpg "DROP ROLE IF EXISTS \"$ROLE\"" >/dev/null
@@ -171,12 +174,23 @@ api GET "/api/numbers/$NID/refund-quote" "$DEMO"
 expect "refund-quote of a released number: not eligible, 0.00" 200 '.refund.eligible == false and .refund.amount == "0.00" and .refund.reason == "not_active"'
 
 # ---- live mode: no demo sign-in -----------------------------------------------------
+# A fake of Supabase Auth's token endpoint for the page's password sign-in.
+AUTH=
+"$PY" "$ROOT/test/e2e/web/fake_auth.py" --secret "$SECRET" --anon-key live-anon-key --email buyer@example.test \
+    --password right-password >"$W/auth.log" 2>&1 &
+AUTH_PID=$!
+for _ in $(seq 1 50); do
+    port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$W/auth.log")
+    [ -n "$port" ] && AUTH=http://127.0.0.1:$port && break
+    sleep 0.1
+done
+check_true "the fake Supabase Auth starts" test -n "$AUTH"
 if start_fake "$W/fake.log"; then
     LIVE_LOG=$W/live.log
     (cd "$W" && exec env -i PATH="$PATH" HOME="${HOME:-/tmp}" DATABASE_URL="postgresql://$ROLE@127.0.0.1:$PGPORT/$DB" \
         SUPABASE_JWT_SECRET="$SECRET" TWILIO_TESTING_MODE=false TWILIO_API_BASE="$FAKE" \
         TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000 TWILIO_AUTH_TOKEN=fake-auth-token \
-        SUPABASE_URL=https://project.supabase.example RECONCILE_INTERVAL_SECONDS=3600 PORT=0 \
+        SUPABASE_URL="$AUTH" SUPABASE_ANON_KEY=live-anon-key RECONCILE_INTERVAL_SECONDS=3600 PORT=0 \
         "$SHIM_BIN" serve) >"$LIVE_LOG" 2>&1 &
     LIVE_PID=$!
     LIVE=
@@ -189,10 +203,10 @@ if start_fake "$W/fake.log"; then
     api POST /api/demo/session "" '{}'
     expect "live mode: POST /api/demo/session is 404" 404 '.code == "NOT_FOUND"'
     api GET /api/config ""
-    expect "live mode: /api/config says live and names SUPABASE_URL" 200 '.twilio == "live" and .supabaseUrl == "https://project.supabase.example" and .supabaseAnonKey == null'
+    expect "live mode: /api/config says live and names SUPABASE_URL and SUPABASE_ANON_KEY" 200 ".twilio == \"live\" and .supabaseUrl == \"$AUTH\" and .supabaseAnonKey == \"live-anon-key\""
     api GET / ""
     check_true "live mode: connect-src adds SUPABASE_URL (the password sign-in)" \
-        grep -q "connect-src 'self' https://project.supabase.example" <<<"$(hdr Content-Security-Policy)"
+        grep -q "connect-src 'self' $AUTH;" <<<"$(hdr Content-Security-Policy)"
     BASE=$SAVED
 else
     not_ok "the fake Twilio starts (for the live-mode checks)" "$(cat "$W/fake.log")"
@@ -201,7 +215,7 @@ fi
 # ---- both pages in chromium -----------------------------------------------------------
 mkdir -p "$SHOTS"
 "$PY" "$ROOT/test/e2e/web/browser.py" --base "$BASE" --admin-key "$ADMIN_KEY" --db "$DB" --shots "$SHOTS" \
-    --axe "$AXE_JS" >"$W/browser.log" 2>&1
+    --axe "$AXE_JS" --live-base "$LIVE" --auth "$AUTH" >"$W/browser.log" 2>&1
 browser_rc=$?
 cat "$W/browser.log"
 b_ok=$(grep -c '^ok - ' "$W/browser.log")

@@ -153,14 +153,15 @@ def probe(driver):
 
 
 def console_errors(driver):
-    """SEVERE console entries other than the API's expected 4xx answers (a 402 for an
-    insufficient balance is the page working, and chromium logs every 4xx fetch)."""
+    """SEVERE console entries other than the expected 4xx answers of the API and of
+    Supabase Auth (a 402 for an insufficient balance, a 400 for a wrong password:
+    the page working; chromium logs every 4xx fetch)."""
     bad = []
     for e in driver.get_log("browser"):
         if e.get("level") != "SEVERE":
             continue
         msg = e.get("message", "")
-        if "/api/" in msg and "the server responded with a status of 4" in msg:
+        if ("/api/" in msg or "/auth/v1/token" in msg) and "the server responded with a status of 4" in msg:
             continue
         bad.append(msg)
     return bad
@@ -407,6 +408,58 @@ def fragment(driver):
     check_clean(driver, "fragment sign-in")
 
 
+# ---- live mode: email + password against Supabase Auth (a fake), and the refresh -------
+def live(driver):
+    if not ARGS.live_base or not ARGS.auth:
+        not_ok("live mode: the live shim and the fake Supabase Auth are running")
+        return
+    driver.get(ARGS.live_base + "/")
+    try:
+        email = wait(driver, lambda d: field(d, "Email") if field(d, "Email").is_displayed() else None)
+        ok("live mode: the buyer page offers Email and Password")
+    except TimeoutException:
+        not_ok("live mode: Email and Password shown", driver.find_element(By.ID, "signin").text)
+        return
+    check("live mode: no demo sign-in", not button(driver, "Sign in as demo user"))
+    email.send_keys("buyer@example.test")
+    field(driver, "Password").send_keys("wrong-password" + Keys.ENTER)
+    check("live mode: a wrong password shows Supabase's error in role=alert",
+          wait_region(driver, "alert", "Invalid login credentials"), region_text(driver, "alert"))
+    field(driver, "Email").clear()
+    field(driver, "Email").send_keys("buyer@example.test")
+    field(driver, "Password").send_keys("right-password" + Keys.ENTER)
+    try:
+        wait(driver, lambda d: d.find_element(By.XPATH, '//h2[normalize-space()="Wallet"]').is_displayed())
+        ok("live mode: email + password signs in (SUPABASE_URL/auth/v1/token?grant_type=password)")
+    except TimeoutException:
+        not_ok("live mode: password sign-in", region_text(driver, "alert"))
+        return
+    check("live mode: the page names the signed-in email",
+          "buyer@example.test" in driver.find_element(By.ID, "who-text").text)
+    check("live mode: no Add funds form (live Twilio)", not driver.find_element(By.ID, "topup-form").is_displayed())
+    first = driver.execute_script("return JSON.parse(sessionStorage.getItem('nw.buyer.session')).access_token;")
+    with urllib.request.urlopen(ARGS.auth + "/__count", timeout=10) as r:
+        before = json.loads(r.read())["refresh_token"]
+    try:
+        wait(driver, lambda d: d.execute_script(
+            "return JSON.parse(sessionStorage.getItem('nw.buyer.session')).access_token;") != first, 30)
+        ok("live mode: the page renewed the access token before it expired (grant_type=refresh_token)")
+    except TimeoutException:
+        not_ok("live mode: the token was renewed")
+    with urllib.request.urlopen(ARGS.auth + "/__count", timeout=10) as r:
+        after = json.loads(r.read())["refresh_token"]
+    check("live mode: the fake Supabase Auth gave a refresh grant", after > before, before, after)
+    driver.refresh()
+    try:
+        wait(driver, lambda d: wallet_usd(d) == "0.00")
+        ok("live mode: the renewed token works (the Wallet loads after a reload)")
+    except TimeoutException:
+        not_ok("live mode: the renewed token works", region_text(driver, "alert"))
+    local = json.dumps(driver.execute_script("return Object.assign({}, localStorage);"))
+    check("live mode: nothing in localStorage", local == "{}", local[:200])
+    check_clean(driver, "live mode")
+
+
 # ---- the operator page ---------------------------------------------------------------
 def admin(driver, user):
     finding = sql("SELECT number_wallet.record_discrepancy('unknown_at_provider', '+14155559876', "
@@ -489,6 +542,8 @@ def main():
     p.add_argument("--db", required=True, help="the database (psql connects with PGHOST/PGPORT/PGUSER)")
     p.add_argument("--shots", required=True, help="directory for the screenshots")
     p.add_argument("--axe", default="", help="axe.min.js (axe-core)")
+    p.add_argument("--live-base", default="", help="a second shim, in live mode, with SUPABASE_URL = --auth")
+    p.add_argument("--auth", default="", help="the fake Supabase Auth (test/e2e/web/fake_auth.py)")
     p.add_argument("--chromium", default="/usr/bin/chromium")
     p.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     ARGS = p.parse_args()
@@ -498,6 +553,7 @@ def main():
         user = buyer(driver)
         fragment(driver)
         admin(driver, user)
+        live(driver)
     except UnexpectedAlertPresentException as e:
         not_ok("no alert() ran", e)
     except Exception as e:  # a driver failure ends the run as one failed check
