@@ -54,6 +54,8 @@ need_sudo() {
 # (debootstrap --variant=minbase; test/bare_machine/check.sh proves the list)
 # must be named here. ca-certificates: the shim's live calls (Twilio, a JWKS)
 # verify TLS against the system CA bundle, which libcurl only recommends.
+# chromium, chromium-driver (one build), python3-selenium and a font: the web
+# pages' browser test (test/e2e/web_test.sh).
 NW_PACKAGES=(
   make g++ cmake pkg-config clang-14 llvm-14-dev libclang-rt-14-dev clang-format
   postgresql-15 postgresql-client-15 postgresql-server-dev-15 libpq-dev
@@ -64,7 +66,12 @@ NW_PACKAGES=(
   # amtool on the alert rules, systemd-analyze on the units (no service of
   # these packages is started: see install_missing_packages).
   nginx prometheus prometheus-alertmanager systemd
+  # web/: the browser test drives the pages in Debian's chromium through its driver.
+  chromium chromium-driver python3-selenium fonts-liberation
 )
+# The web pages' browser test injects axe-core, an npm package fetched at test
+# time; NodeSource's nodejs brings its own npm (and conflicts with Debian's).
+command -v npm >/dev/null 2>&1 || NW_PACKAGES+=(npm)
 
 install_missing_packages() {
   local missing=() pkg

@@ -33,6 +33,8 @@ END \$\$" -c "GRANT number_wallet_service TO number_wallet_shim" >/dev/null
 export DATABASE_URL="postgresql://number_wallet_shim@127.0.0.1:$PGPORT/number_wallet"
 export SUPABASE_JWT_SECRET="$(cat .run/demo-jwt-secret)"
 export TWILIO_TESTING_MODE=true
+# The buyer page's Add funds form (testing mode only; live mode refuses it).
+export ALLOW_SELF_TOPUP=${ALLOW_SELF_TOPUP:-true}
 export PORT=${PORT:-8080}
 demo_user=00000000-0000-4000-8000-000000000001
 user_token=$(build/number-wallet-shim token --sub "$demo_user" --ttl 86400)
@@ -49,8 +51,15 @@ done
 cat <<INFO
 
 number_wallet is running (Twilio testing mode: the built-in simulator, no network).
-  HTTP API    http://127.0.0.1:$PORT          (logs: .run/shim.log)
+  Buyer page  http://127.0.0.1:$PORT/         (Sign in as demo user, or the link below)
+  Operators   http://127.0.0.1:$PORT/admin    (Access token: the SERVICE_TOKEN below)
+  HTTP API    http://127.0.0.1:$PORT/api/     (logs: .run/shim.log)
   PostgreSQL  psql -h 127.0.0.1 -p $PGPORT -U $PG_SUPERUSER number_wallet
+
+Open the buyer page signed in as the demo user $demo_user (testing mode only):
+  http://127.0.0.1:$PORT/#access_token=$user_token
+and the operator page with the service token:
+  http://127.0.0.1:$PORT/admin#access_token=$service_token
 
 A session to paste (demo tokens, valid for a day, exist only in testing mode):
   USER_TOKEN=$user_token

@@ -36,7 +36,10 @@ TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN or TWILIO_API_KEY + TWILIO_API_SECRET,
 TWILIO_API_BASE, TWILIO_TIMEOUT_MS (15000), TWILIO_VOICE_URL, TWILIO_SMS_URL,
 NUMBER_MONTHLY_PRICE (1.15), NUMBER_PRICE_CURRENCY (USD), NUMBER_COUNTRIES (US,CA),
 ALLOW_SELF_TOPUP (false), RECONCILE_PENDING_AFTER_SECONDS (300),
-RECONCILE_INTERVAL_SECONDS (60), IP_RATE_LIMIT_PER_MINUTE (0), CORS_ORIGINS.
+RECONCILE_INTERVAL_SECONDS (60), IP_RATE_LIMIT_PER_MINUTE (0), CORS_ORIGINS,
+SUPABASE_ANON_KEY (public; the buyer page's live sign-in), WEB_ROOT (the pages' files;
+default: the build's web/ folder). `serve` also serves the buyer page at / and the
+operator page at /admin (docs/web.md).
 `serve` refuses RECONCILE_PENDING_AFTER_SECONDS below 60; `reconcile` needs only
 DATABASE_URL and the Twilio settings and accepts any value >= 0 (below 60 it may
 fail a buy still in flight in a running `serve`, which is then undone at Twilio).

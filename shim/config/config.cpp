@@ -191,6 +191,8 @@ Config Load()
     c.supabase_jwks = Env("SUPABASE_JWKS");
     c.supabase_url = Env("SUPABASE_URL");
     c.admin_api_key = Env("ADMIN_API_KEY");
+    c.supabase_anon_key = Env("SUPABASE_ANON_KEY");
+    c.web_root = Env("WEB_ROOT");
     c.twilio_testing_mode = EnvBool("TWILIO_TESTING_MODE", true);
     c.twilio_account_sid = Env("TWILIO_ACCOUNT_SID");
     c.twilio_auth_token = Env("TWILIO_AUTH_TOKEN");

@@ -21,6 +21,8 @@ struct Config {
     std::string supabase_jwks;  // a file path or an http(s) URL
     std::string supabase_url;
     std::string admin_api_key;
+    std::string supabase_anon_key;  // public by design: the buyer page signs in with it (live mode)
+    std::string web_root;           // WEB_ROOT: the pages' files; empty = the build's web/ folder
 
     bool twilio_testing_mode = true;
     std::string twilio_account_sid;

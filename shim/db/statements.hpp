@@ -120,8 +120,10 @@ inline const Statement kInterventions = {"interventions",
 inline const Statement kSummary = {
     "summary",
     "SELECT jsonb_build_object("
-    "  'purchases', (SELECT to_jsonb(p) FROM number_wallet.purchase_success_rate p),"
-    "  'daily', (SELECT coalesce(jsonb_agg(to_jsonb(d) ORDER BY d.date DESC, d.kind), '[]')"
+    "  'purchases', (SELECT to_jsonb(p) || jsonb_build_object('success_rate', p.success_rate::text)"
+    "                  FROM number_wallet.purchase_success_rate p),"
+    "  'daily', (SELECT coalesce(jsonb_agg(to_jsonb(d) || jsonb_build_object('total', d.total::text)"
+    "                                      ORDER BY d.date DESC, d.kind), '[]')"
     "              FROM number_wallet.daily_transaction_summary d WHERE d.date >= current_date - 30),"
     "  'balances', (SELECT jsonb_build_object('usd', coalesce(sum(balance_usd::numeric), 0)::text,"
     "                                         'inr', coalesce(sum(balance_inr::numeric), 0)::text) FROM "
@@ -135,5 +137,11 @@ inline const Statement kMetricsSnapshot = {
     "metrics_snapshot",
     "SELECT metric, coalesce(key, ''), coalesce(currency, ''), value::text FROM number_wallet.metrics_snapshot()",
     true};
+// The web pages' GET /api/config: when an unpaid renewal's number is released
+// (NULL when neither the library nor a database setting defined it: then 7).
+inline const Statement kRenewalGraceDays = {
+    "renewal_grace_days", "SELECT nullif(current_setting('number_wallet.renewal_grace_days', true), '')", true};
+// GET /api/numbers/{id}/refund-quote (after the shim checked the owner).
+inline const Statement kRefundQuote = {"refund_quote", "SELECT number_wallet.refund_quote($1::uuid)::text", true};
 
 }  // namespace nw::db::sql

@@ -8,6 +8,7 @@
 
 #include "http/connection.hpp"
 #include "http/reply.hpp"
+#include "http/web.hpp"
 #include "util/ids.hpp"
 #include "core/validation.hpp"
 
@@ -16,7 +17,7 @@ namespace {
 
 bool IsPublic(const httplib::Request &req)
 {
-    return req.path == "/api/health";
+    return req.path == "/api/health" || IsWebPublic(req);
 }
 
 // Only POST carries a body here (PUT and PATCH are refused with 405).
@@ -217,7 +218,8 @@ bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res)
         state.principal = std::move(result.principal);
     }
     // 415: bodies are JSON.
-    if (HasBodyMethod(req.method)) {
+    const bool no_body = !req.has_header("Content-Length") || req.get_header_value("Content-Length") == "0";
+    if (HasBodyMethod(req.method) && !(IsBodyOptional(req) && no_body)) {
         std::string type = req.get_header_value("Content-Type");
         std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
         std::string media = type.substr(0, type.find(';'));

@@ -8,6 +8,7 @@
 #include "http/reply.hpp"
 #include "http/request_checks.hpp"
 #include "metrics/snapshot.hpp"
+#include "http/web.hpp"
 #include "phone/phone.hpp"
 #include "saga/sagas.hpp"
 #include "util/ids.hpp"
@@ -243,6 +244,37 @@ Reply ReleaseRoute(App &app, const std::string &id)
     return saga::Release(app, Who().user_id, id);
 }
 
+// What a release would refund now (refund_quote), for the owner only.
+Reply RefundQuoteRoute(App &app, const std::string &id)
+{
+    if (!IsUuid(id))
+        return Error(404, "NOT_FOUND", "number not found");
+    if (auto forbidden = RequireUser())
+        return *forbidden;
+    const db::Result owner = app.pool->Exec(db::sql::kNumberById, {id});
+    if (!owner.ok)
+        return FromDbError(owner.error);
+    if (owner.rows.empty() || owner.Text(0, db::sql::kUserId) != Who().user_id)
+        return Error(404, "NOT_FOUND", "number not found");
+    const db::Result r = app.pool->Exec(db::sql::kRefundQuote, {id});
+    if (!r.ok)
+        return FromDbError(r.error);
+    const json quote = json::parse(r.Text(0, 0));
+    const bool eligible = quote.value("eligible", false);
+    json refund = {{"eligible", eligible},
+                   {"amount", eligible ? quote.value("amount", "0.00") : std::string("0.00")},
+                   {"currency", quote.value("currency", "")},
+                   {"reason", quote.value("reason", "")},
+                   {"purchaseAmount", quote.value("amount", "0.00")}};
+    if (quote.contains("days_since_purchase"))
+        refund["daysSincePurchase"] = quote["days_since_purchase"];
+    if (quote.contains("window_days"))
+        refund["windowDays"] = quote["window_days"];
+    Reply reply;
+    reply.body = {{"refund", refund}};
+    return reply;
+}
+
 Reply ListNumbers(App &app, const httplib::Request &req)
 {
     int limit = 50;
@@ -434,10 +466,16 @@ const char *RouteTemplate(const std::string &path)
                                           "/api/admin/interventions",
                                           "/api/admin/summary",
                                           "/metrics",
+                                          "/",
+                                          "/admin",
+                                          "/api/config",
+                                          "/api/demo/session",
+                                          "/assets/{file}",
                                           "/api/admin/numbers",
                                           "/api/admin/audit",
                                           "/api/numbers/{id}",
                                           "/api/numbers/{id}/release",
+                                          "/api/numbers/{id}/refund-quote",
                                           "/api/admin/numbers/{id}/fail",
                                           "/api/admin/numbers/{id}/confirm",
                                           "/api/admin/numbers/{id}/release",
@@ -462,6 +500,8 @@ void RegisterRoutes(App &app, httplib::Server &s)
     s.Get(R"(/api/numbers/([^/]+))", route([&app](const auto &req) { return GetNumber(app, req.matches[1]); }));
     s.Delete(R"(/api/numbers/([^/]+)/release)",
              route([&app](const auto &req) { return ReleaseRoute(app, req.matches[1]); }));
+    s.Get(R"(/api/numbers/([^/]+)/refund-quote)",
+          route([&app](const auto &req) { return RefundQuoteRoute(app, req.matches[1]); }));
     s.Get("/api/wallet", route([&app](const auto &) { return GetWallet(app); }));
     s.Get("/api/transactions", route([&app](const auto &req) { return ListTransactions(app, req); }));
     s.Post("/api/wallet/topup", route([&app](const auto &req) { return Topup(app, req); }));
@@ -476,6 +516,7 @@ void RegisterRoutes(App &app, httplib::Server &s)
             app.metrics.Scrape([&app] { return metrics::ReadSnapshot(*app.pool); }, metrics::Metrics::Clock::now()),
             "text/plain; version=0.0.4");
     });
+    RegisterWebRoutes(app, s);
 }
 
 }  // namespace nw::http

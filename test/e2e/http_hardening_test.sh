@@ -224,7 +224,7 @@ for path in /no-such-path-$RANDOM /api/numbers/abc/def/ghi "/api/x%20y"; do api 
 api GET /metrics "$ADMIN_KEY"
 LINES=$(grep '^nw_http_requests_total' "$W/body")
 METHODS=$(grep '^nw_http_request_methods_total' "$W/body")
-ROUTES='/api/health|/api/numbers/available|/api/numbers/purchase|/api/numbers|/api/numbers/\{id\}|/api/numbers/\{id\}/release|/api/wallet|/api/transactions|/api/wallet/topup|/api/admin/[a-z]+(/\{(id|userId)\}/[a-z]+|/\{userId\})?|/metrics|other'
+ROUTES='/|/admin|/assets/\{file\}|/api/config|/api/demo/session|/api/numbers/\{id\}/refund-quote|/api/health|/api/numbers/available|/api/numbers/purchase|/api/numbers|/api/numbers/\{id\}|/api/numbers/\{id\}/release|/api/wallet|/api/transactions|/api/wallet/topup|/api/admin/[a-z]+(/\{(id|userId)\}/[a-z]+|/\{userId\})?|/metrics|other'
 BAD=$(grep -vE "^nw_http_requests_total\{route=\"($ROUTES)\",status=\"([1-5][0-9][0-9]|[1-5]xx|other)\"\} [0-9]+$" <<<"$LINES")
 check "nw_http_requests_total: every label value from its fixed set (route, status)" "" "$BAD"
 BAD=$(grep -vE '^nw_http_request_methods_total\{method="(GET|HEAD|POST|DELETE|OPTIONS|other)"\} [0-9]+$' <<<"$METHODS")

@@ -105,6 +105,13 @@ TEST(HttpMetricLabels, RouteTemplates)
     EXPECT_STREQ(http::RouteTemplate("/api/admin/users/u1"), "/api/admin/users/{userId}");
     EXPECT_STREQ(http::RouteTemplate("/api/admin/users/u1/x"), "other");
     EXPECT_STREQ(http::RouteTemplate("/metrics/"), "other");
+    EXPECT_STREQ(http::RouteTemplate("/api/numbers/abc/refund-quote"), "/api/numbers/{id}/refund-quote");
+    EXPECT_STREQ(http::RouteTemplate("/"), "/");
+    EXPECT_STREQ(http::RouteTemplate("/admin"), "/admin");
+    EXPECT_STREQ(http::RouteTemplate("/assets/anything-" + std::to_string(12345)), "/assets/{file}");
+    EXPECT_STREQ(http::RouteTemplate("/api/config"), "/api/config");
+    EXPECT_STREQ(http::RouteTemplate("/api/demo/session"), "/api/demo/session");
+    EXPECT_STREQ(http::RouteTemplate("/admin/x"), "other");
 }
 
 }  // namespace
