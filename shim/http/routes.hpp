@@ -9,7 +9,7 @@ namespace nw::http {
 
 void RegisterRoutes(App &app, httplib::Server &server);
 
-// The route template a path belongs to ("/api/numbers/{id}"), or "unmatched":
+// The route template a path belongs to ("/api/numbers/{id}"), or "other":
 // a metric label from a fixed set, whatever path a client sends.
 const char *RouteTemplate(const std::string &path);
 
