@@ -215,7 +215,12 @@ CONF
   for n in node2 node3; do wait_for 180 "$n to join as a standby" node_in_state "$n" secondary; done
 
   log "number_sync_standbys = 1"
-  "${AUTOCTL[@]}" set formation number-sync-standbys 1 --pgdata "$DIR/node1" >>"$DIR/node1.log" 2>&1
+  # The monitor takes the setting only while the primary is in state primary
+  # (or wait_primary); right after the standbys join it may still be moving
+  # between states, so wait for that and try again until it is accepted.
+  wait_for 120 "node1 to be reported primary" node_in_state node1 primary
+  wait_for 120 "the monitor to accept number-sync-standbys 1" \
+    "${AUTOCTL[@]}" set formation number-sync-standbys 1 --pgdata "$DIR/node1"
   wait_for 60 "a primary with a synchronous standby" writable_with_sync
   local primary
   primary=$(current_primary)
@@ -269,6 +274,12 @@ case "$COMMAND" in
         kill -KILL -- "-$(cat "$DIR/$n.pid")" 2>/dev/null || kill -KILL "$(cat "$DIR/$n.pid")" 2>/dev/null || true
       fi
       "${AS_PG[@]}" "$PG_CTL" -D "$DIR/$n" -m immediate stop >/dev/null 2>&1 || true
+    done
+    # A postmaster killed with its keeper's process group can leave children
+    # behind (the monitor's logger and health-check worker): every process
+    # still working in a data directory of this formation goes too.
+    for proc in /proc/[0-9]*; do
+      case "$(readlink "$proc/cwd" 2>/dev/null)" in "$DIR"/*) kill -KILL "${proc#/proc/}" 2>/dev/null || true ;; esac
     done
     rm -rf "$DIR"
     ;;

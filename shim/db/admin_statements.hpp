@@ -31,10 +31,11 @@ inline const Statement kResolveDiscrepancy = {
 inline const Statement kAdminNumbers = {
     "admin_numbers",
     "SELECT " NW_NUMBER_COLUMNS ", to_char(n.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-    "  FROM number_wallet.business_numbers n"
+    "  FROM number_wallet.api_numbers n"
     " WHERE ($1::text IS NULL OR n.phone_number = $1) AND ($2::uuid IS NULL OR n.user_id = $2::uuid)"
     "   AND ($3::text IS NULL OR n.status = $3)"
-    " ORDER BY n.created_at DESC, n.id DESC LIMIT $4::int"};
+    " ORDER BY n.created_at DESC, n.id DESC LIMIT $4::int",
+    true};
 
 // The audit log, newest first, keyset-paginated by id ($1: exclusive).
 inline const Statement kAuditLog = {
@@ -42,6 +43,7 @@ inline const Statement kAuditLog = {
     "SELECT a.id::text, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), a.actor, a.action,"
     "       a.number_id::text, a.user_id::text, a.discrepancy_id::text, a.reason, a.request_id, a.detail::text"
     "  FROM number_wallet.audit_log a WHERE ($1::bigint IS NULL OR a.id < $1::bigint)"
-    " ORDER BY a.id DESC LIMIT $2::int"};
+    " ORDER BY a.id DESC LIMIT $2::int",
+    true};
 
 }  // namespace nw::db::sql

@@ -8,7 +8,9 @@ namespace nw::metrics {
 
 std::optional<std::vector<SnapshotRow>> ReadSnapshot(db::Pool &pool)
 {
-    const db::Result r = pool.Exec(db::sql::kMetricsSnapshot, {});
+    // A scrape answers within Prometheus' timeout: it waits for a primary at most
+    // as long as /api/health does, and a database that is down is nw_database_up 0.
+    const db::Result r = pool.ExecWithin(db::sql::kMetricsSnapshot, {}, std::chrono::milliseconds(1500));
     if (!r.ok) {
         log::Warn("metrics: could not read the database", {{"sqlstate", r.error.sqlstate}});
         return std::nullopt;

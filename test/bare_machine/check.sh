@@ -87,16 +87,30 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A host whose HTTPS goes through an intercepting proxy trusts that proxy's CA
+# through NODE_EXTRA_CA_CERTS; the chroots share the host's network, so they get
+# the same CA for Node (npm fetches axe-core for the web test). This models the
+# network, not the machine: without such a proxy nothing is added.
+EXTRA_ENV=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -r "$NODE_EXTRA_CA_CERTS" ]; then
+  EXTRA_ENV=(NODE_EXTRA_CA_CERTS=/etc/nw-host-network-ca.crt)
+fi
+# chroot_network_ca ROOT: the copy of that CA inside ROOT.
+chroot_network_ca() {
+  [ ${#EXTRA_ENV[@]} -eq 0 ] || install -m 644 "$NODE_EXTRA_CA_CERTS" "$1/etc/nw-host-network-ca.crt"
+}
+
 # in_chroot ROOT USER COMMAND: COMMAND through bash -c, as USER, with the clean
 # environment of a login (a normal user's PATH has no sbin directories).
 in_chroot() {
   local r=$1 user=$2 cmd=$3
   if [ "$user" = root ]; then
     chroot "$r" /usr/bin/env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash LANG=C.UTF-8 \
-      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin bash -c "$cmd"
+      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${EXTRA_ENV[@]}" bash -c "$cmd"
   else
     chroot "$r" /usr/sbin/runuser -u "$user" -- /usr/bin/env -i HOME="/home/$user" USER="$user" \
-      LOGNAME="$user" SHELL=/bin/bash LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin bash -c "$cmd"
+      LOGNAME="$user" SHELL=/bin/bash LANG=C.UTF-8 PATH=/usr/local/bin:/usr/bin:/bin "${EXTRA_ENV[@]}" \
+      bash -c "$cmd"
   fi
 }
 
@@ -132,6 +146,7 @@ copy_tree() {
     tar -C "$dest" -xf -
   if [ "$strip" = 1 ]; then find "$dest" -type f -exec chmod a-x {} +; fi
   chroot "$1" chown -R "$owner" "$co"
+  chroot_network_ca "$1"
 }
 
 # run_check ROOT USER CHECKOUT: the run command: serve, /api/health, SIGINT.
