@@ -37,6 +37,9 @@ static Statement adjustment_by_key = {
     {UUIDOID, TEXTOID, NUMERICOID, TEXTOID},
     nullptr};
 
+// adjustment_by_key's columns, in its order (SPI counts from 1).
+enum AdjustmentByKeyColumn { kAuditId = 1, kAuditDetail, kSameRequest };
+
 // caller (service) -> p_number_id, p_reason -> the owner's wallet, then the
 // number (as fail_purchase) -> failed, reversal entry, audit row ->
 // fail_purchase's answer plus audit_id.
@@ -191,13 +194,13 @@ static Datum AdjustBalance(FunctionCallInfo fcinfo)
         Datum values[4] = {UUIDPGetDatum(user_id), CStringGetTextDatum(key), amount, CStringGetTextDatum(currency)};
         Execute(&adjustment_by_key, values, nullptr, false, 1, SPI_OK_SELECT);
         if (SPI_processed > 0) {
-            if (!DatumGetBool(ResultDatum(0, 3)))
+            if (!DatumGetBool(ResultDatum(0, kSameRequest)))
                 ereport(ERROR, (errcode(NW_IDEMPOTENCY_MISMATCH),
                                 errmsg("idempotency key was already used with other parameters"),
                                 errdetail("An adjustment with this key has a different amount or currency.")));
             // The original answer, marked as a replay, with the original's audit row.
-            const int64 original = DatumGetInt64(ResultDatum(0, 1));
-            const char *detail = ResultText(0, 2);
+            const int64 original = DatumGetInt64(ResultDatum(0, kAuditId));
+            const char *detail = ResultText(0, kAuditDetail);
             resetStringInfo(&json.buf);
             appendBinaryStringInfo(&json.buf, detail, static_cast<int>(strlen(detail)) - 1);
             json.first = false;

@@ -57,12 +57,18 @@ static Statement due_retry = {"SELECT n.id, n.user_id FROM number_wallet.busines
                               {TIMESTAMPTZOID, INT4OID, TIMESTAMPTZOID},
                               nullptr};
 
+// due_untried's and due_retry's columns, in their order (SPI counts from 1).
+enum CandidateColumn { kCandidateNumberId = 1, kCandidateUserId };
+
 // The wallets of the candidates, locked in ascending id order (docs/architecture.md "Lock order").
 static Statement lock_wallets = {"SELECT w.id, w.user_id FROM number_wallet.wallets w WHERE w.user_id = ANY ($1)"
                                  " ORDER BY w.id FOR UPDATE OF w SKIP LOCKED",
                                  1,
                                  {UUIDARRAYOID},
                                  nullptr};
+
+// lock_wallets' columns, in its order.
+enum LockedOwnerColumn { kOwnerWalletId = 1, kOwnerUserId };
 
 // lock_number's columns, in its order (SPI counts from 1).
 enum LockedNumberColumn { kStatus = 1, kPaidUntil, kRenewalAttemptedAt, kCurrency, kMonthlyCost, kPhoneNumber };
@@ -175,8 +181,8 @@ static int TakeCandidates(Candidate **list, int count)
     }
     Candidate *out = *list;
     for (int i = 0; i < rows; ++i) {
-        memcpy(&out[count].number_id, DatumGetUUIDP(ResultDatum(i, 1)), sizeof(pg_uuid_t));
-        memcpy(&out[count].user_id, DatumGetUUIDP(ResultDatum(i, 2)), sizeof(pg_uuid_t));
+        memcpy(&out[count].number_id, DatumGetUUIDP(ResultDatum(i, kCandidateNumberId)), sizeof(pg_uuid_t));
+        memcpy(&out[count].user_id, DatumGetUUIDP(ResultDatum(i, kCandidateUserId)), sizeof(pg_uuid_t));
         out[count].rank = count;
         ++count;
     }
@@ -277,8 +283,8 @@ static Datum RenewDueNumbers(FunctionCallInfo fcinfo)
         nowners = (int) SPI_processed;
         owners = static_cast<LockedOwner *>(SPI_palloc(sizeof(LockedOwner) * (nowners > 0 ? nowners : 1)));
         for (int i = 0; i < nowners; ++i) {
-            memcpy(&owners[i].wallet_id, DatumGetUUIDP(ResultDatum(i, 1)), sizeof(pg_uuid_t));
-            memcpy(&owners[i].user_id, DatumGetUUIDP(ResultDatum(i, 2)), sizeof(pg_uuid_t));
+            memcpy(&owners[i].wallet_id, DatumGetUUIDP(ResultDatum(i, kOwnerWalletId)), sizeof(pg_uuid_t));
+            memcpy(&owners[i].user_id, DatumGetUUIDP(ResultDatum(i, kOwnerUserId)), sizeof(pg_uuid_t));
         }
     }
     SPI_finish();  // frees every result set and conversion of step 1; the row locks stay

@@ -17,6 +17,9 @@ static Statement credit_by_key = {"SELECT id, amount = $3 AND currency = $4 FROM
                                   {UUIDOID, TEXTOID, NUMERICOID, TEXTOID},
                                   nullptr};
 
+// credit_by_key's columns, in its order (SPI counts from 1).
+enum CreditByKeyColumn { kTransactionId = 1, kSameRequest };
+
 // Free-text descriptions: bounded, and never one of the ledger's own prefixes,
 // so nobody can write a top-up that reads like a refund.
 static void ValidateDescription(const char *description)
@@ -75,11 +78,11 @@ static Datum WalletCredit(FunctionCallInfo fcinfo)
         Datum values[4] = {UUIDPGetDatum(user_id), CStringGetTextDatum(key), amount, CStringGetTextDatum(currency)};
         Execute(&credit_by_key, values, nullptr, false, 1, SPI_OK_SELECT);
         if (SPI_processed > 0) {
-            if (!DatumGetBool(ResultDatum(0, 2)))
+            if (!DatumGetBool(ResultDatum(0, kSameRequest)))
                 ereport(ERROR, (errcode(NW_IDEMPOTENCY_MISMATCH),
                                 errmsg("idempotency key was already used with other parameters"),
                                 errdetail("A credit with this key has a different amount or currency.")));
-            const int64 transaction_id = DatumGetInt64(ResultDatum(0, 1));
+            const int64 transaction_id = DatumGetInt64(ResultDatum(0, kTransactionId));
             JsonText(&json, "wallet_id", wallet_id);
             JsonText(&json, "currency", currency);
             JsonText(&json, "balance", NumericText(wallet.balance));
