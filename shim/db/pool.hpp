@@ -139,10 +139,11 @@ public:
     // "host:port" of the server the last successful call ran on ("" before any).
     std::string Node();
     // A test seam (testing mode only, NW_TEST_FAULT_DROP_AFTER_COMMIT): the
-    // next run of a statement named here that commits has its connection
-    // closed before its answer is read, as when a server is lost right after
-    // a COMMIT; the call then goes on as any call whose fate is unknown. Each
-    // listed name fires once (list a name twice for two runs).
+    // next run of a statement named here that commits has its answer thrown
+    // away and its connection closed, as when a server is lost right after a
+    // COMMIT; the call then goes on as any call whose fate is unknown. Each
+    // listed name fires once (list a name twice for two runs, e.g. a run and
+    // its re-run).
     void set_drop_after_commit(const std::vector<std::string> &names);
 
 private:
@@ -151,6 +152,8 @@ private:
     // Closes a connection that failed, and every idle one (they point at the
     // same server, which is gone or no longer the primary).
     void Discard(std::unique_ptr<Connection> connection);
+    // Takes one listed drop for this statement name; false when none is left.
+    bool TakeDropAfterCommit(const std::string &name);
 
     std::string conninfo_;
     std::string provider_;
@@ -159,9 +162,6 @@ private:
     std::vector<std::unique_ptr<Connection>> idle_;
     int size_;
     int open_ = 0;
-    // Takes one listed drop for this statement name; false when none is left.
-    bool TakeDropAfterCommit(const std::string &name);
-
     std::chrono::milliseconds failover_wait_{40000};
     std::string node_;
     std::multiset<std::string> drop_after_commit_;
