@@ -132,6 +132,11 @@ int main(int argc, char **argv)
         app.pool = std::make_unique<nw::db::Pool>(app.config.database_url, app.config.db_pool_size,
                                                   app.config.twilio_testing_mode ? "simulator" : "twilio");
         app.pool->set_failover_wait(std::chrono::seconds(app.config.db_failover_wait_seconds));
+        if (!app.config.test_fault_drop_after_commit.empty()) {  // testing mode only (ValidateForServe)
+            nw::log::Warn("test seam on: connections are dropped after these statements commit",
+                          {{"statements", app.config.test_fault_drop_after_commit}});
+            app.pool->set_drop_after_commit(app.config.test_fault_drop_after_commit);
+        }
         app.provider = nw::provider::Metered(nw::provider::Make(app.config, *app.pool), app.metrics);
         if (command == "reconcile") {
             if (const std::string warning = nw::config::ReconcileWarning(app.config); !warning.empty())

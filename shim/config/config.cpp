@@ -186,7 +186,8 @@ Config Load()
     c.port = static_cast<int>(EnvInt("PORT", 8080, 0, 65535));
     c.bind_address = Env("BIND_ADDRESS", "127.0.0.1");
     c.db_pool_size = static_cast<int>(EnvInt("DATABASE_POOL_SIZE", 32, 1, 512));
-    c.db_failover_wait_seconds = static_cast<int>(EnvInt("DATABASE_FAILOVER_WAIT_SECONDS", 40, 1, 600));
+    c.db_failover_wait_seconds =
+        static_cast<int>(EnvInt("DATABASE_FAILOVER_WAIT_SECONDS", 40, kMinFailoverWaitSeconds, 600));
     c.supabase_jwt_secret = Env("SUPABASE_JWT_SECRET");
     c.supabase_jwks = Env("SUPABASE_JWKS");
     c.supabase_url = Env("SUPABASE_URL");
@@ -221,6 +222,7 @@ Config Load()
     c.reconcile_interval_seconds = static_cast<int>(EnvInt("RECONCILE_INTERVAL_SECONDS", 60, 1, 86400));
     c.ip_rate_limit_per_minute = static_cast<int>(EnvInt("IP_RATE_LIMIT_PER_MINUTE", 0, 0, 1000000));
     c.cors_origins = EnvList("CORS_ORIGINS", {});
+    c.test_fault_drop_after_commit = EnvList("NW_TEST_FAULT_DROP_AFTER_COMMIT", {});
     return c;
 }
 
@@ -237,6 +239,9 @@ std::string CheckDatabaseAndTwilio(const Config &c)
         const bool key = !c.twilio_api_key.empty() && !c.twilio_api_secret.empty();
         if (!token && !key)
             return "live Twilio mode needs TWILIO_AUTH_TOKEN or TWILIO_API_KEY and TWILIO_API_SECRET";
+        if (!c.test_fault_drop_after_commit.empty())
+            return "NW_TEST_FAULT_DROP_AFTER_COMMIT is a test seam: it is refused with live Twilio "
+                   "(TWILIO_TESTING_MODE=false)";
     }
     return "";
 }

@@ -14,8 +14,14 @@ struct Config {
     std::string bind_address = "127.0.0.1";
     int db_pool_size = 32;
     // How long a call waits for a writable primary after a failover before the
-    // request is answered 503 (DATABASE_FAILOVER_WAIT_SECONDS).
+    // request is answered 503 (DATABASE_FAILOVER_WAIT_SECONDS): at least
+    // kMinFailoverWaitSeconds, 40 by default (docs/high-availability.md).
     int db_failover_wait_seconds = 40;
+    // A test seam (NW_TEST_FAULT_DROP_AFTER_COMMIT), honoured in testing mode
+    // only: statement names; the pool drops its connection right after the
+    // next run of each committed, once per time a name is listed
+    // (db::Pool::set_drop_after_commit).
+    std::vector<std::string> test_fault_drop_after_commit;
 
     std::string supabase_jwt_secret;
     std::string supabase_jwks;  // a file path or an http(s) URL
@@ -50,6 +56,10 @@ struct Config {
 // naming the variable (never its value) when a value is malformed.
 Config Load();
 
+// The least DATABASE_FAILOVER_WAIT_SECONDS: a keyed purchase or top-up waits
+// at least this long for a writable primary before it may be answered 503.
+inline constexpr int kMinFailoverWaitSeconds = 20;
+
 // A purchase may take this long in all (Retry-After waits included): `serve`
 // settles no pending purchase younger than that.
 inline constexpr int kServeMinPendingAfterSeconds = 60;
@@ -58,11 +68,11 @@ inline constexpr int kServeMinPendingAfterSeconds = 60;
 // of at least 32 bytes or a JWKS (a URL: https, or http to a loopback host),
 // an ADMIN_API_KEY of at least 32 bytes when set, live mode only with
 // credentials and without self top-ups, RECONCILE_PENDING_AFTER_SECONDS of at
-// least 60. Returns "" when fine.
+// least 60, no test seam outside testing mode. Returns "" when fine.
 std::string ValidateForServe(const Config &config);
 
 // The checks of the `reconcile` command: only what it uses, DATABASE_URL and
-// the Twilio settings (no JWT settings; any RECONCILE_PENDING_AFTER_SECONDS
+// the Twilio settings (and no test seam outside testing mode) (no JWT settings; any RECONCILE_PENDING_AFTER_SECONDS
 // >= 0, so an operator can settle every pending purchase now). "" when fine.
 std::string ValidateForReconcile(const Config &config);
 

@@ -272,6 +272,22 @@ std::string Pool::Node()
     return node_;
 }
 
+void Pool::set_drop_after_commit(const std::vector<std::string> &names)
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    drop_after_commit_ = std::multiset<std::string>(names.begin(), names.end());
+}
+
+bool Pool::TakeDropAfterCommit(const std::string &name)
+{
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto found = drop_after_commit_.find(name);
+    if (found == drop_after_commit_.end())
+        return false;
+    drop_after_commit_.erase(found);
+    return true;
+}
+
 Result Pool::Exec(const Statement &statement, const Params &params)
 {
     return ExecWithin(statement, params, failover_wait_);
@@ -280,7 +296,7 @@ Result Pool::Exec(const Statement &statement, const Params &params)
 Result Pool::ExecWithin(const Statement &statement, const Params &params, std::chrono::milliseconds wait)
 {
     using Clock = std::chrono::steady_clock;
-    const RetryPolicy policy{statement.safe_to_repeat, wait, 4};
+    const RetryPolicy policy{statement.safe_to_repeat(), wait, 4};
     const auto started = Clock::now();
     bool unknown_seen = false;
     for (int number = 1;; ++number) {
@@ -292,6 +308,17 @@ Result Pool::ExecWithin(const Statement &statement, const Params &params, std::c
             attempt.sqlstate = "53300";
         } else {
             result = connection->Exec(statement, params, &attempt);
+            if (Classify(attempt) == Fate::kDone && TakeDropAfterCommit(statement.name)) {
+                // The test seam: the statement committed; its answer is lost
+                // with the connection (closed below, as Discard does).
+                log::Warn("test fault: dropping the connection after the statement committed",
+                          {{"statement", statement.name}});
+                result = Result{};
+                result.error = {"08006", "the database connection was lost", ""};
+                attempt.answered = false;
+                attempt.connection_ok = false;
+                attempt.sqlstate = "";
+            }
         }
         const Fate fate = Classify(attempt);
         if (connection) {
@@ -326,7 +353,7 @@ Result Pool::ExecWithin(const Statement &statement, const Params &params, std::c
 
 bool Pool::Ping()
 {
-    static const Statement ping = {"nw_ping", "SELECT 1", true};
+    static const Statement ping = {"nw_ping", "SELECT 1", Repeat::kSafe};
     return ExecWithin(ping, {}, std::chrono::milliseconds(1500)).ok;
 }
 

@@ -6,7 +6,7 @@
 // read-only, the pool drops that connection and every idle one, and looks for
 // the (new) primary again, for up to the failover wait. A call whose fate is
 // unknown (the connection broke after it was sent) runs again only when its
-// Statement is safe_to_repeat; else it fails with 08007 and the caller answers
+// Statement is Repeat::kSafe; else it fails with 08007 and the caller answers
 // 503 (db/failover.hpp has the rules). A call that surely rolled back on a
 // transient error (serialization failure, deadlock, lock timeout, cancel) is
 // retried a few times before the caller sees it.
@@ -30,15 +30,24 @@ namespace nw::db {
 using Value = std::optional<std::string>;
 using Params = std::vector<Value>;
 
+// Whether a statement may run again after a call whose fate is unknown.
+// kSafe: running it twice does what running it once did (a read, a state
+// change the SQL contract replays, a call that carries an idempotency key), so
+// after a failover it runs again even when its first run may have committed.
+// kUnsafe: anything else; such a call fails with 08007 instead (a 503).
+enum class Repeat { kSafe, kUnsafe };
+
 // Constant SQL with $n parameters; `name` identifies the prepared statement.
-// safe_to_repeat: running it twice does what running it once did (a read, a
-// state change the SQL contract replays, a call that carries an idempotency
-// key), so after a failover it runs again even when its first run may have
-// committed. Leave it false for anything else.
+// Every statement states its Repeat: there is no default to forget.
 struct Statement {
+    constexpr Statement(const char *name_, const char *sql_, Repeat repeat_) : name(name_), sql(sql_), repeat(repeat_)
+    {
+    }
     const char *name;
     const char *sql;
-    bool safe_to_repeat = false;
+    Repeat repeat;
+
+    bool safe_to_repeat() const { return repeat == Repeat::kSafe; }
 };
 
 struct Error {
@@ -129,6 +138,13 @@ public:
     std::chrono::milliseconds failover_wait() const { return failover_wait_; }
     // "host:port" of the server the last successful call ran on ("" before any).
     std::string Node();
+    // A test seam (testing mode only, NW_TEST_FAULT_DROP_AFTER_COMMIT): the
+    // next run of a statement named here that commits has its answer thrown
+    // away and its connection closed, as when a server is lost right after a
+    // COMMIT; the call then goes on as any call whose fate is unknown. Each
+    // listed name fires once (list a name twice for two runs, e.g. a run and
+    // its re-run).
+    void set_drop_after_commit(const std::vector<std::string> &names);
 
 private:
     std::unique_ptr<Connection> Acquire();
@@ -136,6 +152,8 @@ private:
     // Closes a connection that failed, and every idle one (they point at the
     // same server, which is gone or no longer the primary).
     void Discard(std::unique_ptr<Connection> connection);
+    // Takes one listed drop for this statement name; false when none is left.
+    bool TakeDropAfterCommit(const std::string &name);
 
     std::string conninfo_;
     std::string provider_;
@@ -146,6 +164,7 @@ private:
     int open_ = 0;
     std::chrono::milliseconds failover_wait_{40000};
     std::string node_;
+    std::multiset<std::string> drop_after_commit_;
 };
 
 }  // namespace nw::db

@@ -3,12 +3,14 @@
 // shim reads only the extension's api_* views (sql/number_wallet--1.2--1.3.sql),
 // never its tables, so the regression suite covers every column read here.
 //
-// The last field, true, marks a statement safe to run twice (db/pool.hpp):
-// reads; confirm, fail, release and mark, which the SQL contract replays; and
-// purchase_number and wallet_credit, which always carry an idempotency key
-// (the client's, else one the shim generates). After a failover these run
-// again on the new primary instead of failing. The advisory-lock statements
-// are not: they run on the reconciler's own connection, never retried.
+// The last field says whether a statement may run twice (db/pool.hpp
+// Repeat). Repeat::kSafe: reads; confirm, fail, release, mark, renew and
+// record_discrepancy, which the SQL contract replays; and purchase_number and
+// wallet_credit, which always carry an idempotency key (the client's, else one
+// the shim generates). After a failover these run again on the new primary
+// instead of failing. Repeat::kUnsafe: the advisory-lock statements
+// (session-level locks stack: a second pg_advisory_lock needs two unlocks);
+// they run on the reconciler's own connection, never retried.
 #pragma once
 
 #include "db/pool.hpp"
@@ -37,38 +39,42 @@ enum NumberColumn {
 };
 
 inline const Statement kPurchase = {
-    "purchase", "SELECT number_wallet.purchase_number($1::uuid, $2, $3::numeric, $4, $5, $6)::text", true};
-inline const Statement kConfirm = {"confirm", "SELECT number_wallet.confirm_purchase($1::uuid, $2)::text", true};
-inline const Statement kFail = {"fail", "SELECT number_wallet.fail_purchase($1::uuid, $2)::text", true};
-inline const Statement kRelease = {"release", "SELECT number_wallet.release_number($1::uuid, $2::uuid)::text", true};
+    "purchase", "SELECT number_wallet.purchase_number($1::uuid, $2, $3::numeric, $4, $5, $6)::text", Repeat::kSafe};
+inline const Statement kConfirm = {"confirm", "SELECT number_wallet.confirm_purchase($1::uuid, $2)::text",
+                                   Repeat::kSafe};
+inline const Statement kFail = {"fail", "SELECT number_wallet.fail_purchase($1::uuid, $2)::text", Repeat::kSafe};
+inline const Statement kRelease = {"release", "SELECT number_wallet.release_number($1::uuid, $2::uuid)::text",
+                                   Repeat::kSafe};
 inline const Statement kMarkReleased = {"mark_released", "SELECT number_wallet.mark_provider_released($1::uuid)::text",
-                                        true};
+                                        Repeat::kSafe};
 inline const Statement kCredit = {
-    "credit", "SELECT number_wallet.wallet_credit($1::uuid, $2::numeric, $3, 'Top-up', $4)::text", true};
-inline const Statement kRenew = {"renew", "SELECT number_wallet.renew_due_numbers($1::int)::text", true};
-inline const Statement kRecordDiscrepancy = {"record_discrepancy",
-                                             "SELECT number_wallet.record_discrepancy($1, $2, $3, $4::uuid, $5)", true};
+    "credit", "SELECT number_wallet.wallet_credit($1::uuid, $2::numeric, $3, 'Top-up', $4)::text", Repeat::kSafe};
+inline const Statement kRenew = {"renew", "SELECT number_wallet.renew_due_numbers($1::int)::text", Repeat::kSafe};
+inline const Statement kRecordDiscrepancy = {
+    "record_discrepancy", "SELECT number_wallet.record_discrepancy($1, $2, $3, $4::uuid, $5)", Repeat::kSafe};
 
 inline const Statement kNumberById = {
-    "number_by_id", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n WHERE n.id = $1::uuid", true};
+    "number_by_id", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n WHERE n.id = $1::uuid",
+    Repeat::kSafe};
 inline const Statement kHeldNumberByPhone = {"held_by_phone",
                                              "SELECT " NW_NUMBER_COLUMNS
                                              " FROM number_wallet.api_numbers n WHERE n.phone_number = $1"
                                              " AND n.held",
-                                             true};
+                                             Repeat::kSafe};
 inline const Statement kNumberByKey = {"number_by_key",
                                        "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n"
                                        " WHERE n.user_id = $1::uuid AND n.idempotency_key = $2",
-                                       true};
+                                       Repeat::kSafe};
 // The row that carries this sid (twilio_sid is unique): how the sweep knows a
 // number whose FriendlyName is not one of our ids, such as one import_seed adopted.
 inline const Statement kNumberBySid = {
-    "number_by_sid", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n WHERE n.twilio_sid = $1", true};
+    "number_by_sid", "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n WHERE n.twilio_sid = $1",
+    Repeat::kSafe};
 // A held row that carries this sid (then the number must not be deleted at the provider).
 inline const Statement kSidHeld = {"sid_held",
                                    "SELECT 1 FROM number_wallet.api_numbers n WHERE n.twilio_sid = $1"
                                    " AND n.held",
-                                   true};
+                                   Repeat::kSafe};
 // Own numbers, newest first, keyset-paginated by (created_at, id) of `before`;
 // ORDER BY names the table's columns (n.created_at, n.id), not the text output.
 inline const Statement kListNumbers = {
@@ -78,9 +84,9 @@ inline const Statement kListNumbers = {
     "   AND ($3::uuid IS NULL OR (n.created_at, n.id) < (SELECT b.created_at, b.id FROM number_wallet.api_numbers b"
     "                                                    WHERE b.id = $3::uuid AND b.user_id = $1::uuid))"
     " ORDER BY n.created_at DESC, n.id DESC LIMIT $4::int",
-    true};
+    Repeat::kSafe};
 inline const Statement kWallet = {
-    "wallet", "SELECT balance_usd, balance_inr FROM number_wallet.api_wallets WHERE user_id = $1::uuid", true};
+    "wallet", "SELECT balance_usd, balance_inr FROM number_wallet.api_wallets WHERE user_id = $1::uuid", Repeat::kSafe};
 // Own ledger entries, newest first, keyset-paginated by id. ORDER BY names the
 // view's bigint column (t.id): a bare `id` would be the output column
 // id::text, sorting "9" above "89" and "99" above "100".
@@ -90,7 +96,7 @@ inline const Statement kTransactions = {
     "       t.number_id::text, t.created_at"
     "  FROM number_wallet.api_transactions t WHERE t.user_id = $1::uuid AND ($2::bigint IS NULL OR t.id < $2::bigint)"
     " ORDER BY t.id DESC LIMIT $3::int",
-    true};
+    Repeat::kSafe};
 
 // The reconciler's reads, always of this provider's rows only.
 inline const Statement kStalePending = {
@@ -98,25 +104,26 @@ inline const Statement kStalePending = {
     "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n"
     " WHERE n.status = 'pending' AND n.provider = $1"
     "   AND n.created_at < statement_timestamp() - make_interval(secs => $2::int) ORDER BY n.created_at",
-    true};
+    Repeat::kSafe};
 inline const Statement kAwaitingDeletion = {
     "awaiting_deletion",
     "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n"
     " WHERE n.status = 'released' AND NOT n.provider_released AND n.provider = $1"
     " ORDER BY n.released_at",
-    true};
+    Repeat::kSafe};
 inline const Statement kActiveOfProvider = {
     "active_of_provider",
     "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n WHERE n.status = 'active' AND n.provider = $1",
-    true};
-inline const Statement kAdvisoryLock = {"reconcile_lock", "SELECT pg_advisory_lock(1314332721)"};
-inline const Statement kAdvisoryTryLock = {"reconcile_try_lock", "SELECT pg_try_advisory_lock(1314332721)"};
-inline const Statement kAdvisoryUnlock = {"reconcile_unlock", "SELECT pg_advisory_unlock(1314332721)"};
+    Repeat::kSafe};
+inline const Statement kAdvisoryLock = {"reconcile_lock", "SELECT pg_advisory_lock(1314332721)", Repeat::kUnsafe};
+inline const Statement kAdvisoryTryLock = {"reconcile_try_lock", "SELECT pg_try_advisory_lock(1314332721)",
+                                           Repeat::kUnsafe};
+inline const Statement kAdvisoryUnlock = {"reconcile_unlock", "SELECT pg_advisory_unlock(1314332721)", Repeat::kUnsafe};
 
 inline const Statement kInterventions = {"interventions",
                                          "SELECT coalesce(jsonb_agg(to_jsonb(v) ORDER BY v.since), '[]')::text FROM "
                                          "number_wallet.numbers_needing_intervention v",
-                                         true};
+                                         Repeat::kSafe};
 inline const Statement kSummary = {
     "summary",
     "SELECT jsonb_build_object("
@@ -130,18 +137,20 @@ inline const Statement kSummary = {
     "number_wallet.api_wallets),"
     "  'numbers', (SELECT coalesce(jsonb_object_agg(status, c), '{}') FROM"
     "              (SELECT status, count(*) c FROM number_wallet.api_numbers GROUP BY status) s))::text",
-    true};
+    Repeat::kSafe};
 
 // /metrics: the database-derived series in one call (metrics/snapshot.cpp).
 inline const Statement kMetricsSnapshot = {
     "metrics_snapshot",
     "SELECT metric, coalesce(key, ''), coalesce(currency, ''), value::text FROM number_wallet.metrics_snapshot()",
-    true};
+    Repeat::kSafe};
 // The web pages' GET /api/config: when an unpaid renewal's number is released
 // (NULL when neither the library nor a database setting defined it: then 7).
 inline const Statement kRenewalGraceDays = {
-    "renewal_grace_days", "SELECT nullif(current_setting('number_wallet.renewal_grace_days', true), '')", true};
+    "renewal_grace_days", "SELECT nullif(current_setting('number_wallet.renewal_grace_days', true), '')",
+    Repeat::kSafe};
 // GET /api/numbers/{id}/refund-quote (after the shim checked the owner).
-inline const Statement kRefundQuote = {"refund_quote", "SELECT number_wallet.refund_quote($1::uuid)::text", true};
+inline const Statement kRefundQuote = {"refund_quote", "SELECT number_wallet.refund_quote($1::uuid)::text",
+                                       Repeat::kSafe};
 
 }  // namespace nw::db::sql

@@ -15,13 +15,16 @@ namespace {
 
 const db::Statement kHeldByPhone = {"sim_held_by_phone",
                                     "SELECT id::text, phone_number, twilio_sid FROM number_wallet.api_numbers"
-                                    " WHERE phone_number = $1 AND provider = 'simulator' AND held"};
+                                    " WHERE phone_number = $1 AND provider = 'simulator' AND held",
+                                    db::Repeat::kSafe};
 const db::Statement kHeldAll = {
     "sim_held_all",
-    "SELECT id::text, phone_number FROM number_wallet.api_numbers WHERE provider = 'simulator' AND held"};
+    "SELECT id::text, phone_number FROM number_wallet.api_numbers WHERE provider = 'simulator' AND held",
+    db::Repeat::kSafe};
 const db::Statement kHeldAmong = {
     "sim_held_among",
-    "SELECT phone_number FROM number_wallet.api_numbers WHERE phone_number = ANY($1::text[]) AND held"};
+    "SELECT phone_number FROM number_wallet.api_numbers WHERE phone_number = ANY($1::text[]) AND held",
+    db::Repeat::kSafe};
 
 twilio::Error DbError(const db::Result &r)
 {

@@ -68,4 +68,41 @@ TEST(ShimConfig, LoadReadsAndChecksTheEnvironment)
     unsetenv("NUMBER_COUNTRIES");
 }
 
+TEST(ShimConfig, FailoverWaitIsAtLeastTwentySeconds)
+{
+    EXPECT_EQ(nw::config::Load().db_failover_wait_seconds, 40);
+    setenv("DATABASE_FAILOVER_WAIT_SECONDS", "20", 1);
+    EXPECT_EQ(nw::config::Load().db_failover_wait_seconds, nw::config::kMinFailoverWaitSeconds);
+    // A keyed purchase or top-up waits at least 20 s for a new primary before a 503.
+    setenv("DATABASE_FAILOVER_WAIT_SECONDS", "19", 1);
+    try {
+        nw::config::Load();
+        ADD_FAILURE() << "19 s accepted";
+    } catch (const std::runtime_error &e) {
+        EXPECT_STREQ(e.what(), "DATABASE_FAILOVER_WAIT_SECONDS must be an integer from 20 to 600");
+    }
+    unsetenv("DATABASE_FAILOVER_WAIT_SECONDS");
+}
+
+TEST(ShimConfig, TheDropAfterCommitSeamIsForTestingModeOnly)
+{
+    setenv("NW_TEST_FAULT_DROP_AFTER_COMMIT", "credit, credit,purchase", 1);
+    const nw::config::Config c = nw::config::Load();
+    unsetenv("NW_TEST_FAULT_DROP_AFTER_COMMIT");
+    EXPECT_EQ(c.test_fault_drop_after_commit, (std::vector<std::string>{"credit", "credit", "purchase"}));
+    auto testing = Serveable();
+    testing.test_fault_drop_after_commit = {"credit"};
+    EXPECT_EQ(nw::config::ValidateForServe(testing), "");
+    auto live = testing;
+    live.twilio_testing_mode = false;
+    live.twilio_account_sid = "AC00000000000000000000000000000000";
+    live.twilio_auth_token = "token";
+    EXPECT_EQ(nw::config::ValidateForServe(live),
+              "NW_TEST_FAULT_DROP_AFTER_COMMIT is a test seam: it is refused with live Twilio "
+              "(TWILIO_TESTING_MODE=false)");
+    EXPECT_NE(nw::config::ValidateForReconcile(live), "");
+    live.test_fault_drop_after_commit.clear();
+    EXPECT_EQ(nw::config::ValidateForServe(live), "");
+}
+
 }  // namespace

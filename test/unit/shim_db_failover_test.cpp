@@ -3,10 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <type_traits>
 
 #include "db/failover.hpp"
 #include "db/pool.hpp"
-#include "db/statements.hpp"
+#include "db/admin_statements.hpp"
 
 namespace {
 
@@ -155,21 +156,29 @@ TEST(FailoverDecide, DefiniteErrorsAndSuccessAreFinal)
 TEST(FailoverStatements, OnlyWhatReplaysIsMarkedSafeToRepeat)
 {
     namespace sql = nw::db::sql;
-    const nw::db::Statement plain = {"x", "SELECT 1"};
-    EXPECT_FALSE(plain.safe_to_repeat) << "a new statement must opt in";
-    for (const auto *s : {&sql::kPurchase, &sql::kCredit, &sql::kConfirm, &sql::kFail, &sql::kRelease,
-                          &sql::kMarkReleased, &sql::kNumberById, &sql::kWallet})
-        EXPECT_TRUE(s->safe_to_repeat) << s->name;
+    using nw::db::Repeat;
+    // No default: a statement that does not say Repeat::kSafe or kUnsafe does not compile.
+    static_assert(!std::is_constructible_v<nw::db::Statement, const char *, const char *>);
+    static_assert(std::is_constructible_v<nw::db::Statement, const char *, const char *, Repeat>);
+    const nw::db::Statement plain = {"x", "SELECT 1", Repeat::kUnsafe};
+    EXPECT_FALSE(plain.safe_to_repeat());
+    // Keyed (an idempotency key always travels with them) or replayed by the SQL contract.
+    for (const auto *s :
+         {&sql::kPurchase, &sql::kCredit, &sql::kConfirm, &sql::kFail, &sql::kRelease, &sql::kMarkReleased,
+          &sql::kNumberById, &sql::kWallet, &sql::kAdjustBalance, &sql::kAdminNumbers, &sql::kAuditLog})
+        EXPECT_TRUE(s->safe_to_repeat()) << s->name;
     // Session-level locks stack: a second pg_advisory_lock would need two unlocks.
-    for (const auto *s : {&sql::kAdvisoryLock, &sql::kAdvisoryTryLock, &sql::kAdvisoryUnlock})
-        EXPECT_FALSE(s->safe_to_repeat) << s->name;
+    // The audited operator actions answer their own run, or 503 (admin_statements.hpp).
+    for (const auto *s : {&sql::kAdvisoryLock, &sql::kAdvisoryTryLock, &sql::kAdvisoryUnlock, &sql::kForceFail,
+                          &sql::kForceConfirm, &sql::kForceRelease, &sql::kResolveDiscrepancy})
+        EXPECT_FALSE(s->safe_to_repeat()) << s->name;
 }
 
 TEST(FailoverPool, WaitsForAWritablePrimaryThenReportsItUnreachable)
 {
     // Nothing listens on port 1: every look fails before sending anything.
     nw::db::Pool pool("host=127.0.0.1,127.0.0.1 port=1,1 dbname=x connect_timeout=1", 2, "simulator");
-    const nw::db::Statement select = {"select_one", "SELECT 1", true};
+    const nw::db::Statement select = {"select_one", "SELECT 1", nw::db::Repeat::kSafe};
     const auto t0 = std::chrono::steady_clock::now();
     const auto r = pool.ExecWithin(select, {}, milliseconds(700));
     const auto took = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0);
