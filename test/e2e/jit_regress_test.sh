@@ -63,7 +63,7 @@ BEGIN
 END $$;
 SELECT (p->0->'JIT'->>'Functions')::int > 0 AND (p->0->'JIT'->'Options'->>'Inlining')::boolean
        AND (p->0->'JIT'->'Options'->>'Optimization')::boolean
-  FROM pg_temp.plan($q$SELECT number_wallet.row_visible(gen_random_uuid()), number_wallet.claimed_user()
+  FROM pg_temp.plan($q$SELECT number_wallet._row_visible(gen_random_uuid()), number_wallet._claimed_user()
                        FROM generate_series(1, 10)$q$) AS p;
 SQL
 )
