@@ -24,7 +24,8 @@ set -u
 cd "$(dirname "$0")/../.."
 
 PG_BIN=${PG_BINDIR:-$(pg_config --bindir)}
-PKGLIBDIR=$(pg_config --pkglibdir)
+# The server's own pg_config: with NW_PG_ROOT (scripts/lib.sh) that is the private copy.
+PKGLIBDIR=$("${PG_BINDIR:+$PG_BINDIR/}pg_config" --pkglibdir)
 PG_REGRESS=$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress
 DB=nw_jit_regress_$$
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/nw_jit.XXXXXX")
