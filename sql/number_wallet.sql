@@ -17,6 +17,19 @@
  * Two rules for this file: a column is added at the end of its table (the
  * update scripts can only append), and PL/pgSQL bodies are text the update
  * scripts must repeat byte for byte.
+ *
+ * Contents, in order:
+ *   roles and the schema
+ *   internal helpers (_claimed_user, _require_service, _row_visible, _setting)
+ *   trigger functions (row rules, append-only tables)
+ *   tables: wallets, business_numbers, transactions (the ledger),
+ *           discrepancies, imported_transactions, seed_imports, audit_log
+ *   the SQL API: wallets, purchases, releases, renewals
+ *   the reconciler: record_discrepancy, wallet_reconcile
+ *   operator actions (_audit_write, force_*, adjust_balance, resolve_discrepancy)
+ *   views: monitoring, the shim's reads (api_*)
+ *   operations: metrics_snapshot, import_seed, grant_end_user
+ *   guards: keep_privileges, drop_guard, _boundary_selftest
  */
 \echo Use "CREATE EXTENSION number_wallet" to load this file. \quit
 
