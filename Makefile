@@ -15,6 +15,11 @@ PGFILEDESC  = "number_wallet - prepaid wallets and phone-number ownership"
 
 EXT_SOURCES = $(wildcard extension/*.cpp) $(wildcard extension/pg/*.cpp) $(wildcard core/*.cpp)
 OBJS        = $(EXT_SOURCES:.cpp=.o)
+# The install script of the default version is built: sql/number_wallet.sql (the whole
+# current schema, the file to read) copied to number_wallet--$(EXTVERSION).sql. The
+# released scripts in sql/ (the 1.0 install script and every update script) are
+# installed as they are, so that older versions can still be installed and updated.
+DATA_built  = $(EXTENSION)--$(EXTVERSION).sql
 DATA        = $(wildcard sql/$(EXTENSION)--*.sql)
 
 # pg_regress (PG15) reads <inputdir>/sql and <inputdir>/expected. The expected output lives in the
@@ -50,6 +55,10 @@ COMPILE.cxx.bc += $(PG_CXXFLAGS) -MF $(@:.bc=.bc.d)
 $(EXTENSION).control: extension/$(EXTENSION).control
 	cp $< $@
 all: $(EXTENSION).control
+
+# The default version's install script (DATA_built; `make clean` removes it).
+$(DATA_built): sql/$(EXTENSION).sql
+	cp $< $@
 
 # --- the shim and the C++ unit tests (CMake) -------------------------------
 BUILD_DIR ?= build/cmake

@@ -107,14 +107,14 @@ Datum FinishReplayed(JsonObject *json)
     return FinishJson(json);
 }
 
-// number_wallet.audit_write(action, number_id, user_id, discrepancy_id,
-// reason, detail): the audit row of the actions written in PL/pgSQL
+// number_wallet._audit_write(action, number_id, user_id, discrepancy_id,
+// reason, detail) (audit_write before 1.4): the audit row of the actions written in PL/pgSQL
 // (resolve_discrepancy). Internal: EXECUTE is granted to nobody, so only the
 // extension's SECURITY DEFINER functions reach it; the caller they were
 // called by must still be the service role.
 static Datum AuditWrite(FunctionCallInfo fcinfo)
 {
-    RequireService(CurrentCaller(), "audit_write");
+    RequireService(CurrentCaller(), "_audit_write");
     const char *action = RequiredTextArg(fcinfo, 0, "p_action");
     AuditEntry entry = {action, nullptr, nullptr, false, 0, nullptr};
     if (!PG_ARGISNULL(1))

@@ -1,7 +1,8 @@
-// number_wallet.boundary_selftest(kind): proves the C++/PostgreSQL guard in the
-// regression suite. Each kind throws a different C++ exception inside
-// RunGuarded; each must come out as a clean ERROR that aborts the transaction
-// and leaves the session usable. Superuser-only (EXECUTE revoked from PUBLIC).
+// number_wallet._boundary_selftest(kind) (boundary_selftest before 1.4): proves
+// the C++/PostgreSQL guard in the regression suite. Each kind throws a different
+// C++ exception inside RunGuarded; each must come out as a clean ERROR that
+// aborts the transaction and leaves the session usable. Superuser-only (EXECUTE
+// revoked from PUBLIC).
 #include "pg.hpp"
 
 #include <stdexcept>
@@ -19,7 +20,7 @@ static Datum BoundarySelftest(FunctionCallInfo fcinfo)
     if (!superuser())
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("must be superuser")));
     const char *kind = PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0));
-    Outcome outcome = RunGuarded("boundary_selftest", [&](Outcome *) {
+    Outcome outcome = RunGuarded("_boundary_selftest", [&](Outcome *) {
         const std::string k = kind;  // objects with destructors live only in here
         std::vector<int> live(16, 1);
         if (k == "runtime_error")

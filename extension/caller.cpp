@@ -77,8 +77,9 @@ extern "C" {
 PG_FUNCTION_INFO_V1(nw_row_visible);
 }
 
-// number_wallet.row_visible(user_id): the row-level security rule. The service
-// role sees every row; an end user sees the rows of its claimed subject only.
+// number_wallet._row_visible(user_id) (row_visible before 1.4): the row rule of
+// 1.0's policies. The service role sees every row; an end user sees the rows of
+// its claimed subject only.
 extern "C" Datum nw_row_visible(PG_FUNCTION_ARGS)
 {
     if (PG_ARGISNULL(0))
@@ -114,9 +115,9 @@ extern "C" Datum nw_snapshot_sees(PG_FUNCTION_ARGS)
     PG_RETURN_BOOL(!XidInMVCCSnapshot(xid, GetActiveSnapshot()));
 }
 
-// number_wallet.claimed_user(): the user whose rows an end user may read, or
-// NULL. The row-level security policies compare user_id with
-// (SELECT number_wallet.claimed_user()): an uncorrelated subquery, so the
+// number_wallet._claimed_user() (claimed_user before 1.4): the user whose rows
+// an end user may read, or NULL. The row-level security policies compare user_id
+// with (SELECT number_wallet._claimed_user()): an uncorrelated subquery, so the
 // planner evaluates it once per statement (an initplan) and the comparison is
 // an index condition, where a per-row function of user_id could use no index.
 // NULL (no row matches) for anyone but a trusted end user: a member of
@@ -136,9 +137,9 @@ extern "C" Datum nw_claimed_user(PG_FUNCTION_ARGS)
     PG_RETURN_UUID_P(result);
 }
 
-// number_wallet.require_service(function_name): the caller check of the
-// service-only functions written in SQL or PL/pgSQL (record_discrepancy,
-// resolve_discrepancy, wallet_reconcile), the same rule as RequireService:
+// number_wallet._require_service(function_name) (require_service before 1.4):
+// the caller check of the service-only functions written in PL/pgSQL
+// (record_discrepancy, resolve_discrepancy, wallet_reconcile, metrics_snapshot), the same rule as RequireService:
 // a blanket GRANT of EXECUTE must not open them up (docs/sql-api.md "Defence in depth").
 extern "C" Datum nw_require_service(PG_FUNCTION_ARGS)
 {

@@ -23,9 +23,10 @@ PG_FUNCTION_INFO_V1(nw_fail_purchase);
 
 namespace nw {
 
-// The held-number predicate: the text of the partial unique index
-// business_numbers_held_phone_number (sql/number_wallet--1.0.sql), repeated so
-// that ON CONFLICT infers that index; api_numbers.held (1.3) shows the same.
+// The held-number predicate, defined by the partial unique index
+// business_numbers_held_phone_number in sql/number_wallet.sql and repeated here
+// word for word so that ON CONFLICT infers that index (its WHERE must imply the
+// index's predicate). A change there is a change here and to api_numbers.held.
 #define HELD_PREDICATE "(status IN ('pending', 'active') OR (status = 'released' AND provider_released_at IS NULL))"
 
 // The whole reservation in one statement, for the usual case. It locks the

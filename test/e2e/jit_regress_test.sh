@@ -24,7 +24,8 @@ set -u
 cd "$(dirname "$0")/../.."
 
 PG_BIN=${PG_BINDIR:-$(pg_config --bindir)}
-PKGLIBDIR=$(pg_config --pkglibdir)
+# The server's own pg_config: with NW_PG_ROOT (scripts/lib.sh) that is the private copy.
+PKGLIBDIR=$("${PG_BINDIR:+$PG_BINDIR/}pg_config" --pkglibdir)
 PG_REGRESS=$(dirname "$(pg_config --pgxs)")/../test/regress/pg_regress
 DB=nw_jit_regress_$$
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/nw_jit.XXXXXX")
@@ -63,7 +64,7 @@ BEGIN
 END $$;
 SELECT (p->0->'JIT'->>'Functions')::int > 0 AND (p->0->'JIT'->'Options'->>'Inlining')::boolean
        AND (p->0->'JIT'->'Options'->>'Optimization')::boolean
-  FROM pg_temp.plan($q$SELECT number_wallet.row_visible(gen_random_uuid()), number_wallet.claimed_user()
+  FROM pg_temp.plan($q$SELECT number_wallet._row_visible(gen_random_uuid()), number_wallet._claimed_user()
                        FROM generate_series(1, 10)$q$) AS p;
 SQL
 )

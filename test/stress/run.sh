@@ -135,7 +135,8 @@ for tool in curl jq openssl psql g++ pg_config; do
     command -v "$tool" >/dev/null || { not_ok "tool $tool is installed"; finish; }
 done
 [ -x "$SHIM_BIN" ] && [ -x "$FAKE_BIN" ] || { not_ok "build/number-wallet-shim and build/fake-twilio exist (run make)"; finish; }
-[ -f "$(pg_config --sharedir)/extension/number_wallet.control" ] ||
+# The server's own pg_config: with NW_PG_ROOT (scripts/lib.sh) that is the private copy.
+[ -f "$("${PG_BINDIR:+$PG_BINDIR/}pg_config" --sharedir)/extension/number_wallet.control" ] ||
     { not_ok "the extension is installed (make install)"; finish; }
 
 # The SQL driver, compiled once per version of its source.

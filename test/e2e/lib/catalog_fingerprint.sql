@@ -2,7 +2,9 @@
 -- member objects, functions (signature, body or C symbol, security, volatility,
 -- pinned settings, privileges, comment), relations (kind, options, RLS,
 -- privileges, comment, view text), columns, indexes, constraints, triggers,
--- policies, the schema's privileges and the pg_dump configuration. Two
+-- policies, event triggers, the comment on every object of the schema (also
+-- triggers, policies, constraints), the schema's privileges and the pg_dump
+-- configuration. Two
 -- databases whose outputs are equal have the same extension; `diff` shows
 -- where they are not. Data (rows, sequence positions) is left out.
 \pset format unaligned
@@ -63,5 +65,16 @@ SELECT line FROM (
   SELECT 'policy ' || p.tablename || '.' || p.policyname || ' ' || p.permissive || ' ' || p.cmd || ' ' ||
          p.roles::text || ' using ' || coalesce(p.qual, '-') || ' check ' || coalesce(p.with_check, '-')
     FROM pg_catalog.pg_policies p WHERE p.schemaname = 'number_wallet'
+  UNION ALL
+  SELECT 'event trigger ' || e.evtname || ' on ' || e.evtevent || ' tags ' || coalesce(e.evttags::text, '-') ||
+         ' function ' || e.evtfoid::regprocedure::text || ' enabled ' || e.evtenabled::text ||
+         ' comment ' || coalesce(pg_catalog.obj_description(e.oid, 'pg_event_trigger'), '-')
+    FROM pg_catalog.pg_event_trigger e JOIN pg_catalog.pg_proc p ON p.oid = e.evtfoid
+   WHERE p.pronamespace = 'number_wallet'::regnamespace
+  UNION ALL
+  SELECT 'comment ' || pg_catalog.pg_describe_object(d.classoid, d.objoid, d.objsubid) || ': ' || d.description
+    FROM pg_catalog.pg_description d
+   CROSS JOIN LATERAL pg_catalog.pg_identify_object(d.classoid, d.objoid, d.objsubid) i
+   WHERE i.schema = 'number_wallet' OR (d.classoid = 'pg_catalog.pg_namespace'::regclass AND i.identity = 'number_wallet')
 ) facts(line)
 ORDER BY line COLLATE "C";

@@ -1,6 +1,6 @@
 -- defence: docs/sql-api.md "Defence in depth" tested with exactly Supabase's recipe
 -- for exposing a custom schema, row-level security an index can serve
--- (claimed_user() in an initplan), and the smaller rules of version 1.2:
+-- (_claimed_user() in an initplan), and the smaller rules of version 1.2:
 -- refund_quote reads in its caller's snapshot (STABLE), the confirm's NW004
 -- covers only the sid's unique index, and DROP EXTENSION keeps a ledger that
 -- holds rows unless CASCADE says otherwise.
@@ -109,7 +109,7 @@ CREATE FUNCTION regress_def.attacks(p_bob_number uuid) RETURNS TABLE (attack tex
   ('release bob''s number as own', format('SELECT number_wallet.release_number(%L, %L)',
                                     '0de00000-0000-0000-0000-0000000000a1', p_bob_number)),
   ('snapshot_sees gone', 'SELECT number_wallet.snapshot_sees(''1''::xid)'),
-  ('boundary_selftest', 'SELECT number_wallet.boundary_selftest(''runtime_error'')'),
+  ('boundary_selftest', 'SELECT number_wallet._boundary_selftest(''runtime_error'')'),
   ('grant itself end user', 'SELECT number_wallet.grant_end_user(current_user::regrole)')
 $$;
 -- Every read of another user's rows or of an aggregate: the rows it returns.
@@ -219,7 +219,7 @@ SELECT count(*) AS authenticated_extra FROM regress_def.held('authenticated');
 
 -- ---------------------------------------------------------------------------
 -- 3. Row-level security an index can serve: the end user's policy compares
---    user_id with claimed_user() evaluated once (an initplan), so the plan is
+--    user_id with _claimed_user() evaluated once (an initplan), so the plan is
 --    an index scan on the user's key, never a scan of everyone's rows.
 -- ---------------------------------------------------------------------------
 SET ROLE authenticated;
@@ -231,12 +231,12 @@ EXPLAIN (COSTS OFF) SELECT balance_usd FROM number_wallet.wallets;
 EXPLAIN (COSTS OFF) SELECT phone_number FROM number_wallet.business_numbers ORDER BY created_at;
 RESET enable_seqscan;
 RESET enable_bitmapscan;
-SELECT number_wallet.claimed_user() AS claimed;
+SELECT number_wallet._claimed_user() AS claimed;
 SET request.jwt.claims = '{"sub":"not-a-uuid"}';
-SELECT number_wallet.claimed_user() AS claimed, (SELECT count(*) FROM number_wallet.transactions) AS entries;
+SELECT number_wallet._claimed_user() AS claimed, (SELECT count(*) FROM number_wallet.transactions) AS entries;
 RESET ROLE;
 RESET request.jwt.claims;
-SELECT number_wallet.claimed_user() AS superuser_claims_nothing;
+SELECT number_wallet._claimed_user() AS superuser_claims_nothing;
 
 -- ---------------------------------------------------------------------------
 -- 4. refund_quote is STABLE: it reads in its caller's snapshot, so within one

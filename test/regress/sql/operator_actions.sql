@@ -196,7 +196,7 @@ SELECT count(*) > 0 AS service_reads FROM number_wallet.audit_log;
 SELECT nw_try('INSERT INTO number_wallet.audit_log (actor, action, reason) VALUES (''me'', ''force_fail'', ''x'')')
        AS service_insert;
 SELECT nw_try('UPDATE number_wallet.audit_log SET reason = ''x''') AS service_update;
-SELECT nw_try(format('SELECT number_wallet.audit_write(%L, NULL, NULL, NULL, %L, NULL)', 'force_fail', 'x'))
+SELECT nw_try(format('SELECT number_wallet._audit_write(%L, NULL, NULL, NULL, %L, NULL)', 'force_fail', 'x'))
        AS service_audit_write;
 RESET ROLE;
 SELECT relrowsecurity AS row_level_security FROM pg_class WHERE oid = 'number_wallet.audit_log'::regclass;

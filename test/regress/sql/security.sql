@@ -157,7 +157,7 @@ SELECT number_wallet.record_discrepancy('unknown_at_provider', '+64999900019', N
 SELECT number_wallet.resolve_discrepancy(1, 'x');
 SELECT * FROM number_wallet.wallet_reconcile();
 SELECT number_wallet.grant_end_user('regress_sec_nobody');
-SELECT number_wallet.boundary_selftest('runtime_error');
+SELECT number_wallet._boundary_selftest('runtime_error');
 -- Every function of the schema, called with NULLs: only the user functions get
 -- past the privilege check (and then refuse the NULLs with 22023).
 SELECT fn, regress_sec_util.try(stmt) AS sqlstate FROM regress_sec_util.calls()
@@ -256,7 +256,7 @@ SET request.jwt.claims = '{"sub":"5ec00000-0000-0000-0000-0000000000a1"}';
 CREATE ROLE regress_sec_plain_member NOLOGIN;
 GRANT USAGE ON SCHEMA number_wallet TO regress_sec_plain_member;
 GRANT SELECT ON number_wallet.wallets TO regress_sec_plain_member;
-GRANT EXECUTE ON FUNCTION number_wallet.release_number(uuid, uuid), number_wallet.row_visible(uuid)
+GRANT EXECUTE ON FUNCTION number_wallet.release_number(uuid, uuid), number_wallet._row_visible(uuid)
   TO regress_sec_plain_member;
 SET ROLE regress_sec_plain_member;
 SELECT number_wallet.release_number(:'alice', :'alice_num2');
@@ -374,7 +374,7 @@ DELETE FROM number_wallet.transactions WHERE user_id = :'bob';
 INSERT INTO number_wallet.discrepancies (kind) VALUES ('forged');
 -- Owner-only and superuser-only functions stay closed.
 SELECT number_wallet.grant_end_user('regress_sec_nobody');
-SELECT number_wallet.boundary_selftest('runtime_error');
+SELECT number_wallet._boundary_selftest('runtime_error');
 RESET ROLE;
 
 -- ---------------------------------------------------------------------------
@@ -490,30 +490,30 @@ SELECT count(*) = :entries_before AS ledger_unchanged FROM number_wallet.transac
 -- 9. The C++/PostgreSQL boundary guard: each kind of C++ exception is a clean
 --    ERROR that aborts the transaction; the session carries on.
 -- ---------------------------------------------------------------------------
-SELECT number_wallet.boundary_selftest('none');
+SELECT number_wallet._boundary_selftest('none');
 BEGIN;
-SELECT number_wallet.boundary_selftest('runtime_error');
+SELECT number_wallet._boundary_selftest('runtime_error');
 \echo :LAST_ERROR_MESSAGE
 SELECT 1 AS after_error;
 \echo :LAST_ERROR_MESSAGE
 ROLLBACK;
 SELECT 1 AS session_alive;
 BEGIN;
-SELECT number_wallet.boundary_selftest('bad_alloc');
+SELECT number_wallet._boundary_selftest('bad_alloc');
 \echo :LAST_ERROR_MESSAGE
 SELECT 1 AS after_error;
 \echo :LAST_ERROR_MESSAGE
 ROLLBACK;
 SELECT 1 AS session_alive;
 BEGIN;
-SELECT number_wallet.boundary_selftest('non_std');
+SELECT number_wallet._boundary_selftest('non_std');
 \echo :LAST_ERROR_MESSAGE
 SELECT 1 AS after_error;
 \echo :LAST_ERROR_MESSAGE
 ROLLBACK;
 SELECT 1 AS session_alive;
 BEGIN;
-SELECT number_wallet.boundary_selftest('length_error');
+SELECT number_wallet._boundary_selftest('length_error');
 \echo :LAST_ERROR_MESSAGE
 SELECT 1 AS after_error;
 \echo :LAST_ERROR_MESSAGE
@@ -522,7 +522,7 @@ SELECT 1 AS session_alive;
 -- A guarded error inside a subtransaction leaves the outer transaction usable.
 BEGIN;
 SAVEPOINT s;
-SELECT number_wallet.boundary_selftest('runtime_error');
+SELECT number_wallet._boundary_selftest('runtime_error');
 ROLLBACK TO SAVEPOINT s;
 SELECT number_wallet.wallet_credit(:'carol', 1) - 'wallet_id' - 'transaction_id' AS credit_after_guarded_error;
 COMMIT;
