@@ -6,6 +6,7 @@
 
 #include "auth/auth.hpp"
 #include "db/admin_statements.hpp"
+#include "http/caller.hpp"
 #include "http/reply.hpp"
 #include "http/request_checks.hpp"
 #include "saga/sagas.hpp"
@@ -17,32 +18,12 @@ namespace nw::http {
 namespace {
 
 using nlohmann::json;
-using Handler = std::function<Reply(const httplib::Request &)>;
 
 constexpr int kDefaultAuditPage = 50;
 constexpr int kMaxAuditPage = 200;
 constexpr int kMaxNumbersPage = 100;
 constexpr int kUserLedgerRows = 50;
 constexpr int kUserNumbers = 100;
-
-void Send(httplib::Response &res, const Reply &reply)
-{
-    for (const auto &[name, value] : reply.headers)
-        res.set_header(name, value);
-    SendJson(res, reply.status, reply.body);
-}
-
-const auth::Principal &Who()
-{
-    return *Current().principal;
-}
-
-std::optional<Reply> RequireAdmin()
-{
-    if (!Who().is_admin())
-        return Error(403, "FORBIDDEN", "this route needs an operator or the service role");
-    return std::nullopt;
-}
 
 std::optional<Reply> ParseBody(const httplib::Request &req, json *body)
 {
@@ -92,14 +73,6 @@ std::optional<Reply> LimitParam(const httplib::Request &req, int fallback, int m
     return std::nullopt;
 }
 
-// The actor and request id every audited statement starts with ($1, $2).
-db::Params AuditParams(std::initializer_list<db::Value> rest)
-{
-    db::Params params = {auth::ActorOf(Who()), Current().request_id};
-    params.insert(params.end(), rest.begin(), rest.end());
-    return params;
-}
-
 json Nullable(const db::Value &value)
 {
     return value ? json(*value) : json(nullptr);
@@ -146,8 +119,18 @@ std::optional<Reply> LoadNumber(App &app, const std::string &id, db::Result *row
     return std::nullopt;
 }
 
-Reply ForceFail(App &app, const std::string &id, const httplib::Request &req)
+}  // namespace
+
+db::Params AuditParams(const Caller &caller, std::initializer_list<db::Value> rest)
 {
+    db::Params params = {auth::ActorOf(caller.principal), caller.request_id};
+    params.insert(params.end(), rest.begin(), rest.end());
+    return params;
+}
+
+Reply ForceFail(App &app, const Caller &caller, const httplib::Request &req)
+{
+    const std::string id = req.matches[1];
     if (!IsUuid(id))
         return Error(404, "NOT_FOUND", "number not found");
     json body;
@@ -156,11 +139,11 @@ Reply ForceFail(App &app, const std::string &id, const httplib::Request &req)
         return *bad;
     if (auto bad = ReasonField(body, &reason))
         return *bad;
-    if (auto forbidden = RequireAdmin())
+    if (auto forbidden = RequireService(caller))
         return *forbidden;
     // No provider is asked, so a row of either provider mode may be failed
     // (an unknown number is NW003: 404).
-    const db::Result r = app.pool->Exec(db::sql::kForceFail, AuditParams({id, reason}));
+    const db::Result r = app.pool->Exec(db::sql::kForceFail, AuditParams(caller, {id, reason}));
     if (!r.ok)
         return FromDbError(r.error);
     const json result = json::parse(r.Text(0, 0));
@@ -175,8 +158,9 @@ Reply ForceFail(App &app, const std::string &id, const httplib::Request &req)
 }
 
 // The provider must hold the number under that sid before the database is told so.
-Reply ForceConfirm(App &app, const std::string &id, const httplib::Request &req)
+Reply ForceConfirm(App &app, const Caller &caller, const httplib::Request &req)
 {
+    const std::string id = req.matches[1];
     if (!IsUuid(id))
         return Error(404, "NOT_FOUND", "number not found");
     json body;
@@ -190,7 +174,7 @@ Reply ForceConfirm(App &app, const std::string &id, const httplib::Request &req)
         return Error(400, "INVALID_REQUEST", "twilioSid is required: the provider's sid of the number (PN...)");
     if (auto bad = ReasonField(body, &reason))
         return *bad;
-    if (auto forbidden = RequireAdmin())
+    if (auto forbidden = RequireService(caller))
         return *forbidden;
     db::Result number;
     if (auto refused = LoadNumber(app, id, &number))
@@ -204,7 +188,7 @@ Reply ForceConfirm(App &app, const std::string &id, const httplib::Request &req)
                      owned.value() ? "the provider holds this number under another sid"
                                    : "the provider does not hold this number",
                      {{"providerSid", owned.value() ? json(owned.value()->sid) : json(nullptr)}});
-    const db::Result r = app.pool->Exec(db::sql::kForceConfirm, AuditParams({id, *sid, reason}));
+    const db::Result r = app.pool->Exec(db::sql::kForceConfirm, AuditParams(caller, {id, *sid, reason}));
     if (!r.ok)
         return FromDbError(r.error);
     const json result = json::parse(r.Text(0, 0));
@@ -218,8 +202,9 @@ Reply ForceConfirm(App &app, const std::string &id, const httplib::Request &req)
 }
 
 // force_release, then the number is deleted at the provider as after a release.
-Reply ForceRelease(App &app, const std::string &id, const httplib::Request &req)
+Reply ForceRelease(App &app, const Caller &caller, const httplib::Request &req)
 {
+    const std::string id = req.matches[1];
     if (!IsUuid(id))
         return Error(404, "NOT_FOUND", "number not found");
     json body;
@@ -231,13 +216,13 @@ Reply ForceRelease(App &app, const std::string &id, const httplib::Request &req)
         return Error(400, "INVALID_REQUEST", "refund is required: true or false");
     if (auto bad = ReasonField(body, &reason))
         return *bad;
-    if (auto forbidden = RequireAdmin())
+    if (auto forbidden = RequireService(caller))
         return *forbidden;
     db::Result number;
     if (auto refused = LoadNumber(app, id, &number))
         return *refused;
-    const db::Result r =
-        app.pool->Exec(db::sql::kForceRelease, AuditParams({id, refund->get<bool>() ? "true" : "false", reason}));
+    const db::Result r = app.pool->Exec(db::sql::kForceRelease,
+                                        AuditParams(caller, {id, refund->get<bool>() ? "true" : "false", reason}));
     if (!r.ok)
         return FromDbError(r.error);
     const json result = json::parse(r.Text(0, 0));
@@ -261,8 +246,9 @@ Reply ForceRelease(App &app, const std::string &id, const httplib::Request &req)
     return reply;
 }
 
-Reply AdjustBalance(App &app, const std::string &user_id, const httplib::Request &req)
+Reply AdjustBalance(App &app, const Caller &caller, const httplib::Request &req)
 {
+    const std::string user_id = req.matches[1];
     if (!IsUuid(user_id))
         return Error(404, "NOT_FOUND", "wallet not found");
     json body;
@@ -292,10 +278,10 @@ Reply AdjustBalance(App &app, const std::string &user_id, const httplib::Request
         if (!IsIdempotencyKey(key))
             return Error(400, "INVALID_REQUEST", "Idempotency-Key must be 1 to 255 printable ASCII characters");
     }
-    if (auto forbidden = RequireAdmin())
+    if (auto forbidden = RequireService(caller))
         return *forbidden;
-    const db::Result r =
-        app.pool->Exec(db::sql::kAdjustBalance, AuditParams({user_id, FormatCents(cents), *currency, reason, key}));
+    const db::Result r = app.pool->Exec(db::sql::kAdjustBalance,
+                                        AuditParams(caller, {user_id, FormatCents(cents), *currency, reason, key}));
     if (!r.ok)
         return FromDbError(r.error);
     const json result = json::parse(r.Text(0, 0));
@@ -314,8 +300,9 @@ Reply AdjustBalance(App &app, const std::string &user_id, const httplib::Request
     return reply;
 }
 
-Reply ResolveDiscrepancy(App &app, const std::string &id, const httplib::Request &req)
+Reply ResolveDiscrepancy(App &app, const Caller &caller, const httplib::Request &req)
 {
+    const std::string id = req.matches[1];
     if (!IsDigits(id, 18))
         return Error(404, "NOT_FOUND", "discrepancy not found");
     json body;
@@ -324,9 +311,9 @@ Reply ResolveDiscrepancy(App &app, const std::string &id, const httplib::Request
         return *bad;
     if (auto bad = ReasonField(body, &reason))
         return *bad;
-    if (auto forbidden = RequireAdmin())
+    if (auto forbidden = RequireService(caller))
         return *forbidden;
-    const db::Result r = app.pool->Exec(db::sql::kResolveDiscrepancy, AuditParams({id, reason}));
+    const db::Result r = app.pool->Exec(db::sql::kResolveDiscrepancy, AuditParams(caller, {id, reason}));
     if (!r.ok)
         return FromDbError(r.error);
     const json result = json::parse(r.Text(0, 0));
@@ -344,7 +331,7 @@ Reply ResolveDiscrepancy(App &app, const std::string &id, const httplib::Request
     return reply;
 }
 
-Reply AuditLog(App &app, const httplib::Request &req)
+Reply AuditLog(App &app, const Caller &caller, const httplib::Request &req)
 {
     int limit = kDefaultAuditPage;
     if (auto bad = LimitParam(req, kDefaultAuditPage, kMaxAuditPage, &limit))
@@ -355,7 +342,7 @@ Reply AuditLog(App &app, const httplib::Request &req)
         if (!IsDigits(*before, 18))
             return Error(400, "INVALID_REQUEST", "before must be an audit entry id");
     }
-    if (auto forbidden = RequireAdmin())
+    if (auto forbidden = RequireService(caller))
         return *forbidden;
     const db::Result r = app.pool->Exec(db::sql::kAuditLog, {before, std::to_string(limit + 1)});
     if (!r.ok)
@@ -383,7 +370,7 @@ Reply AuditLog(App &app, const httplib::Request &req)
     return reply;
 }
 
-Reply AdminNumbers(App &app, const httplib::Request &req)
+Reply AdminNumbers(App &app, const Caller &caller, const httplib::Request &req)
 {
     static const char *const kStatuses[] = {"pending", "active", "failed", "released"};
     db::Value phone, user, status;
@@ -405,7 +392,7 @@ Reply AdminNumbers(App &app, const httplib::Request &req)
     int limit = 50;
     if (auto bad = LimitParam(req, 50, kMaxNumbersPage, &limit))
         return *bad;
-    if (auto forbidden = RequireAdmin())
+    if (auto forbidden = RequireService(caller))
         return *forbidden;
     const db::Result r = app.pool->Exec(db::sql::kAdminNumbers, {phone, user, status, std::to_string(limit)});
     if (!r.ok)
@@ -418,11 +405,12 @@ Reply AdminNumbers(App &app, const httplib::Request &req)
     return reply;
 }
 
-Reply AdminUser(App &app, const std::string &user_id)
+Reply AdminUser(App &app, const Caller &caller, const httplib::Request &req)
 {
+    const std::string user_id = req.matches[1];
     if (!IsUuid(user_id))
         return Error(404, "NOT_FOUND", "user not found");
-    if (auto forbidden = RequireAdmin())
+    if (auto forbidden = RequireService(caller))
         return *forbidden;
     const db::Result w = app.pool->Exec(db::sql::kWallet, {user_id});
     if (!w.ok)
@@ -458,8 +446,6 @@ Reply AdminUser(App &app, const std::string &user_id)
     return reply;
 }
 
-}  // namespace
-
 const char *AdminRouteTemplate(const std::string &path)
 {
     static const char *const kFixed[] = {"/api/admin/audit", "/api/admin/numbers"};
@@ -493,22 +479,14 @@ const char *AdminRouteTemplate(const std::string &path)
 
 void RegisterAdminRoutes(App &app, httplib::Server &s)
 {
-    auto route = [](Handler handler) {
-        return [handler](const httplib::Request &req, httplib::Response &res) { Send(res, handler(req)); };
-    };
-    s.Post(R"(/api/admin/numbers/([^/]+)/fail)",
-           route([&app](const auto &req) { return ForceFail(app, req.matches[1], req); }));
-    s.Post(R"(/api/admin/numbers/([^/]+)/confirm)",
-           route([&app](const auto &req) { return ForceConfirm(app, req.matches[1], req); }));
-    s.Post(R"(/api/admin/numbers/([^/]+)/release)",
-           route([&app](const auto &req) { return ForceRelease(app, req.matches[1], req); }));
-    s.Post(R"(/api/admin/wallets/([^/]+)/adjust)",
-           route([&app](const auto &req) { return AdjustBalance(app, req.matches[1], req); }));
-    s.Post(R"(/api/admin/discrepancies/([^/]+)/resolve)",
-           route([&app](const auto &req) { return ResolveDiscrepancy(app, req.matches[1], req); }));
-    s.Get("/api/admin/audit", route([&app](const auto &req) { return AuditLog(app, req); }));
-    s.Get("/api/admin/numbers", route([&app](const auto &req) { return AdminNumbers(app, req); }));
-    s.Get(R"(/api/admin/users/([^/]+))", route([&app](const auto &req) { return AdminUser(app, req.matches[1]); }));
+    s.Post(R"(/api/admin/numbers/([^/]+)/fail)", WithCaller(app, ForceFail));
+    s.Post(R"(/api/admin/numbers/([^/]+)/confirm)", WithCaller(app, ForceConfirm));
+    s.Post(R"(/api/admin/numbers/([^/]+)/release)", WithCaller(app, ForceRelease));
+    s.Post(R"(/api/admin/wallets/([^/]+)/adjust)", WithCaller(app, AdjustBalance));
+    s.Post(R"(/api/admin/discrepancies/([^/]+)/resolve)", WithCaller(app, ResolveDiscrepancy));
+    s.Get("/api/admin/audit", WithCaller(app, AuditLog));
+    s.Get("/api/admin/numbers", WithCaller(app, AdminNumbers));
+    s.Get(R"(/api/admin/users/([^/]+))", WithCaller(app, AdminUser));
 }
 
 }  // namespace nw::http

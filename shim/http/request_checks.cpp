@@ -112,12 +112,24 @@ auth::AuthResult Authenticate(App &app, const std::string &header)
     return result;
 }
 
+// Who PreRoute authenticated, until WithCaller takes it.
+thread_local std::optional<auth::Principal> authenticated;
+
 }  // namespace
 
 RequestState &Current()
 {
     thread_local RequestState state;
     return state;
+}
+
+std::optional<Caller> TakeCaller()
+{
+    if (!authenticated)
+        return std::nullopt;
+    Caller caller{std::move(*authenticated), Current().request_id};
+    authenticated.reset();
+    return caller;
 }
 
 void SendJson(httplib::Response &res, int status, const nlohmann::json &body)
@@ -143,7 +155,7 @@ bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res)
     CurrentConnection().pre_routed = true;
     RequestState &state = Current();
     state.started = std::chrono::steady_clock::now();
-    state.principal.reset();
+    authenticated.reset();
     const std::string given_id = req.get_header_value("X-Request-Id");
     // A client's (or the proxy's) X-Request-Id is kept when it is a plain
     // token of at most 64 characters; else the shim makes one. It is logged and
@@ -215,7 +227,7 @@ bool PreRoute(App &app, const httplib::Request &req, httplib::Response &res)
             Refuse(res, Error(401, "UNAUTHORIZED", "a valid bearer token is required"));
             return true;
         }
-        state.principal = std::move(result.principal);
+        authenticated = std::move(result.principal);
     }
     // 415: bodies are JSON.
     const bool no_body = !req.has_header("Content-Length") || req.get_header_value("Content-Length") == "0";

@@ -11,6 +11,7 @@
 
 #include "auth/auth.hpp"
 #include "app/app.hpp"
+#include "http/caller.hpp"
 
 namespace nw::http {
 
@@ -18,13 +19,20 @@ constexpr std::size_t kMaxBodyBytes = 64 * 1024;
 // X-Request-Id values kept from a request (core IsRequestId, at most this long).
 constexpr std::size_t kMaxRequestIdBytes = 64;
 
-// What the pre-routing checks learnt, for the route on the same thread.
+// The request pipeline's own per-thread state: PreRoute sets it, and
+// server.cpp's access log and exception handler read it (cpp-httplib 0.11.4
+// gives them nothing else per request). Handlers never read it: they get a
+// Caller (http/caller.hpp).
 struct RequestState {
     std::string request_id;
     std::chrono::steady_clock::time_point started;
-    std::optional<auth::Principal> principal;
 };
 RequestState &Current();
+
+// The caller PreRoute authenticated for the request this thread is serving,
+// taken out (a second call finds none); none for a public path or when
+// PreRoute answered itself. Only WithCaller calls it.
+std::optional<Caller> TakeCaller();
 
 // The methods the API answers (docs/http-api.md); any other is 405.
 constexpr const char *kAllowedMethods = "GET, HEAD, POST, DELETE, OPTIONS";

@@ -5,6 +5,7 @@
 
 #include "db/statements.hpp"
 #include "http/admin_routes.hpp"
+#include "http/caller.hpp"
 #include "http/reply.hpp"
 #include "http/request_checks.hpp"
 #include "metrics/snapshot.hpp"
@@ -19,35 +20,6 @@ namespace nw::http {
 namespace {
 
 using nlohmann::json;
-using Handler = std::function<Reply(const httplib::Request &)>;
-
-void Send(httplib::Response &res, const Reply &reply)
-{
-    for (const auto &[name, value] : reply.headers)
-        res.set_header(name, value);
-    SendJson(res, reply.status, reply.body);
-}
-
-const auth::Principal &Who()
-{
-    return *Current().principal;
-}
-
-// A user route: service tokens act for no user here.
-std::optional<Reply> RequireUser()
-{
-    if (Who().is_service())
-        return Error(403, "FORBIDDEN", "this route is for end users; service tokens use the admin routes");
-    return std::nullopt;
-}
-
-// The admin routes and /metrics: the service role or an operator.
-std::optional<Reply> RequireService()
-{
-    if (!Who().is_admin())
-        return Error(403, "FORBIDDEN", "this route needs an operator or the service role");
-    return std::nullopt;
-}
 
 // Parses a JSON object body; unknown fields are ignored.
 std::optional<Reply> ParseBody(const httplib::Request &req, json *body)
@@ -110,10 +82,44 @@ Reply Health(App &app)
     return reply;
 }
 
+Reply AdminJson(App &app, const Caller &caller, const db::Statement &statement, const char *field)
+{
+    if (auto forbidden = RequireService(caller))
+        return *forbidden;
+    const db::Result r = app.pool->Exec(statement, {});
+    if (!r.ok)
+        return FromDbError(r.error);
+    Reply reply;
+    reply.body = {{field, json::parse(r.Text(0, 0))}};
+    return reply;
+}
+
+// `path` has the segments of `pattern`, where a "{…}" segment stands for any
+// non-empty segment.
+bool MatchesRoute(std::string_view pattern, std::string_view path)
+{
+    while (!pattern.empty() && !path.empty()) {
+        if (pattern[0] != '/' || path[0] != '/')
+            return false;
+        pattern.remove_prefix(1);
+        path.remove_prefix(1);
+        const std::string_view want = pattern.substr(0, pattern.find('/'));
+        const std::string_view got = path.substr(0, path.find('/'));
+        const bool any = want.size() >= 2 && want.front() == '{' && want.back() == '}';
+        if (any ? got.empty() : want != got)
+            return false;
+        pattern.remove_prefix(want.size());
+        path.remove_prefix(got.size());
+    }
+    return pattern.empty() && path.empty();
+}
+
 constexpr int kSearchesPerMinute = 30;
 
+}  // namespace
+
 // Searches are per-user limited and cached briefly (the provider's answer barely changes).
-Reply Available(App &app, const httplib::Request &req)
+Reply Available(App &app, const Caller &caller, const httplib::Request &req)
 {
     const std::string country =
         req.has_param("country") ? req.get_param_value("country") : app.config.number_countries[0];
@@ -137,13 +143,13 @@ Reply Available(App &app, const httplib::Request &req)
     int limit = 20;
     if (auto bad = LimitParam(req, 20, 50, &limit))
         return *bad;
-    if (Who().is_service())
+    if (caller.principal.is_service())
         return Error(403, "FORBIDDEN", "searching is for signed-in users");
 
     const auto now = std::chrono::steady_clock::now();
     const std::string key =
         country + "|" + area.value_or("") + "|" + contains.value_or("") + "|" + std::to_string(limit);
-    if (!app.search_limits.Allow(Who().user_id, kSearchesPerMinute, now)) {
+    if (!app.search_limits.Allow(caller.principal.user_id, kSearchesPerMinute, now)) {
         Reply r = Error(429, "RATE_LIMITED", "too many searches; wait a minute");
         r.headers.emplace_back("Retry-After", "60");
         return r;
@@ -175,7 +181,7 @@ Reply Available(App &app, const httplib::Request &req)
     return r;
 }
 
-Reply PurchaseRoute(App &app, const httplib::Request &req)
+Reply PurchaseRoute(App &app, const Caller &caller, const httplib::Request &req)
 {
     json body;
     if (auto bad = ParseBody(req, &body))
@@ -208,53 +214,56 @@ Reply PurchaseRoute(App &app, const httplib::Request &req)
     case phone::Verdict::kSupported:
         break;
     }
-    if (auto forbidden = RequireUser())
+    if (auto forbidden = RequireUser(caller))
         return *forbidden;
-    if (Who().anonymous)
+    if (caller.principal.anonymous)
         return Error(403, "FORBIDDEN", "anonymous users cannot buy numbers; sign in first");
     if (expected && expected_cents != app.config.number_monthly_price_cents)
         return Error(
             409, "PRICE_CHANGED", "the monthly price is now " + app.config.number_monthly_price,
             {{"monthlyCost", app.config.number_monthly_price}, {"currency", app.config.number_price_currency}});
-    return saga::Purchase(app, {Who().user_id, *phone, display_name, key});
+    return saga::Purchase(app, {caller.principal.user_id, *phone, display_name, key});
 }
 
-Reply GetNumber(App &app, const std::string &id)
+Reply GetNumber(App &app, const Caller &caller, const httplib::Request &req)
 {
+    const std::string id = req.matches[1];
     if (!IsUuid(id))
         return Error(404, "NOT_FOUND", "number not found");
-    if (auto forbidden = RequireUser())
+    if (auto forbidden = RequireUser(caller))
         return *forbidden;
     const db::Result r = app.pool->Exec(db::sql::kNumberById, {id});
     if (!r.ok)
         return FromDbError(r.error);
-    if (r.rows.empty() || r.Text(0, db::sql::kUserId) != Who().user_id)
+    if (r.rows.empty() || r.Text(0, db::sql::kUserId) != caller.principal.user_id)
         return Error(404, "NOT_FOUND", "number not found");
     Reply reply;
     reply.body = {{"number", NumberJson(r.rows[0])}};
     return reply;
 }
 
-Reply ReleaseRoute(App &app, const std::string &id)
+Reply ReleaseRoute(App &app, const Caller &caller, const httplib::Request &req)
 {
+    const std::string id = req.matches[1];
     if (!IsUuid(id))
         return Error(404, "NOT_FOUND", "number not found");
-    if (auto forbidden = RequireUser())
+    if (auto forbidden = RequireUser(caller))
         return *forbidden;
-    return saga::Release(app, Who().user_id, id);
+    return saga::Release(app, caller.principal.user_id, id);
 }
 
 // What a release would refund now (refund_quote), for the owner only.
-Reply RefundQuoteRoute(App &app, const std::string &id)
+Reply RefundQuoteRoute(App &app, const Caller &caller, const httplib::Request &req)
 {
+    const std::string id = req.matches[1];
     if (!IsUuid(id))
         return Error(404, "NOT_FOUND", "number not found");
-    if (auto forbidden = RequireUser())
+    if (auto forbidden = RequireUser(caller))
         return *forbidden;
     const db::Result owner = app.pool->Exec(db::sql::kNumberById, {id});
     if (!owner.ok)
         return FromDbError(owner.error);
-    if (owner.rows.empty() || owner.Text(0, db::sql::kUserId) != Who().user_id)
+    if (owner.rows.empty() || owner.Text(0, db::sql::kUserId) != caller.principal.user_id)
         return Error(404, "NOT_FOUND", "number not found");
     const db::Result r = app.pool->Exec(db::sql::kRefundQuote, {id});
     if (!r.ok)
@@ -275,7 +284,7 @@ Reply RefundQuoteRoute(App &app, const std::string &id)
     return reply;
 }
 
-Reply ListNumbers(App &app, const httplib::Request &req)
+Reply ListNumbers(App &app, const Caller &caller, const httplib::Request &req)
 {
     int limit = 50;
     if (auto bad = LimitParam(req, 50, 100, &limit))
@@ -289,9 +298,10 @@ Reply ListNumbers(App &app, const httplib::Request &req)
     const std::string all = req.has_param("all") ? req.get_param_value("all") : "false";
     if (all != "true" && all != "false")
         return Error(400, "INVALID_REQUEST", "all must be true or false");
-    if (auto forbidden = RequireUser())
+    if (auto forbidden = RequireUser(caller))
         return *forbidden;
-    const db::Result r = app.pool->Exec(db::sql::kListNumbers, {Who().user_id, all, before, std::to_string(limit + 1)});
+    const db::Result r =
+        app.pool->Exec(db::sql::kListNumbers, {caller.principal.user_id, all, before, std::to_string(limit + 1)});
     if (!r.ok)
         return FromDbError(r.error);
     json numbers = json::array();
@@ -304,11 +314,11 @@ Reply ListNumbers(App &app, const httplib::Request &req)
     return reply;
 }
 
-Reply GetWallet(App &app)
+Reply GetWallet(App &app, const Caller &caller, const httplib::Request &)
 {
-    if (auto forbidden = RequireUser())
+    if (auto forbidden = RequireUser(caller))
         return *forbidden;
-    const db::Result r = app.pool->Exec(db::sql::kWallet, {Who().user_id});
+    const db::Result r = app.pool->Exec(db::sql::kWallet, {caller.principal.user_id});
     if (!r.ok)
         return FromDbError(r.error);
     Reply reply;
@@ -318,7 +328,7 @@ Reply GetWallet(App &app)
     return reply;
 }
 
-Reply ListTransactions(App &app, const httplib::Request &req)
+Reply ListTransactions(App &app, const Caller &caller, const httplib::Request &req)
 {
     int limit = 50;
     if (auto bad = LimitParam(req, 50, 100, &limit))
@@ -329,9 +339,10 @@ Reply ListTransactions(App &app, const httplib::Request &req)
         if (before->empty() || before->size() > 18 || before->find_first_not_of("0123456789") != std::string::npos)
             return Error(400, "INVALID_REQUEST", "before must be a transaction id");
     }
-    if (auto forbidden = RequireUser())
+    if (auto forbidden = RequireUser(caller))
         return *forbidden;
-    const db::Result r = app.pool->Exec(db::sql::kTransactions, {Who().user_id, before, std::to_string(limit + 1)});
+    const db::Result r =
+        app.pool->Exec(db::sql::kTransactions, {caller.principal.user_id, before, std::to_string(limit + 1)});
     if (!r.ok)
         return FromDbError(r.error);
     json items = json::array();
@@ -354,7 +365,7 @@ Reply ListTransactions(App &app, const httplib::Request &req)
     return reply;
 }
 
-Reply Topup(App &app, const httplib::Request &req)
+Reply Topup(App &app, const Caller &caller, const httplib::Request &req)
 {
     json body;
     if (auto bad = ParseBody(req, &body))
@@ -380,15 +391,16 @@ Reply Topup(App &app, const httplib::Request &req)
     std::string key;
     if (auto bad = IdempotencyKey(req, &key))
         return *bad;
+    const auth::Principal &who = caller.principal;
     std::string target;
-    if (Who().is_service()) {
+    if (who.is_service()) {
         if (!user_id)
             return Error(400, "INVALID_REQUEST", "userId is required with the service role");
         target = *user_id;
     } else {
-        if (!app.config.allow_self_topup || Who().anonymous || (user_id && *user_id != Who().user_id))
+        if (!app.config.allow_self_topup || who.anonymous || (user_id && *user_id != who.user_id))
             return Error(403, "FORBIDDEN", "top-ups need the service role");
-        target = Who().user_id;
+        target = who.user_id;
     }
     const db::Result r = app.pool->Exec(db::sql::kCredit, {target, FormatCents(cents), *currency, key});
     if (!r.ok)
@@ -418,39 +430,24 @@ Reply Topup(App &app, const httplib::Request &req)
     return reply;
 }
 
-Reply AdminJson(App &app, const db::Statement &statement, const char *field)
+Reply Interventions(App &app, const Caller &caller, const httplib::Request &)
 {
-    if (auto forbidden = RequireService())
-        return *forbidden;
-    const db::Result r = app.pool->Exec(statement, {});
-    if (!r.ok)
-        return FromDbError(r.error);
-    Reply reply;
-    reply.body = {{field, json::parse(r.Text(0, 0))}};
-    return reply;
+    return AdminJson(app, caller, db::sql::kInterventions, "interventions");
 }
 
-// `path` has the segments of `pattern`, where a "{…}" segment stands for any
-// non-empty segment.
-bool MatchesRoute(std::string_view pattern, std::string_view path)
+Reply Summary(App &app, const Caller &caller, const httplib::Request &)
 {
-    while (!pattern.empty() && !path.empty()) {
-        if (pattern[0] != '/' || path[0] != '/')
-            return false;
-        pattern.remove_prefix(1);
-        path.remove_prefix(1);
-        const std::string_view want = pattern.substr(0, pattern.find('/'));
-        const std::string_view got = path.substr(0, path.find('/'));
-        const bool any = want.size() >= 2 && want.front() == '{' && want.back() == '}';
-        if (any ? got.empty() : want != got)
-            return false;
-        pattern.remove_prefix(want.size());
-        path.remove_prefix(got.size());
-    }
-    return pattern.empty() && path.empty();
+    return AdminJson(app, caller, db::sql::kSummary, "summary");
 }
 
-}  // namespace
+void MetricsRoute(App &app, const Caller &caller, const httplib::Request &, httplib::Response &res)
+{
+    if (auto forbidden = RequireService(caller))
+        return SendReply(res, *forbidden);
+    res.set_content(
+        app.metrics.Scrape([&app] { return metrics::ReadSnapshot(*app.pool); }, metrics::Metrics::Clock::now()),
+        "text/plain; version=0.0.4");
+}
 
 const char *RouteTemplate(const std::string &path)
 {
@@ -490,32 +487,21 @@ const char *RouteTemplate(const std::string &path)
 
 void RegisterRoutes(App &app, httplib::Server &s)
 {
-    auto route = [&app](Handler handler) {
-        return [handler](const httplib::Request &req, httplib::Response &res) { Send(res, handler(req)); };
-    };
-    s.Get("/api/health", route([&app](const auto &) { return Health(app); }));
-    s.Get("/api/numbers/available", route([&app](const auto &req) { return Available(app, req); }));
-    s.Post("/api/numbers/purchase", route([&app](const auto &req) { return PurchaseRoute(app, req); }));
-    s.Get("/api/numbers", route([&app](const auto &req) { return ListNumbers(app, req); }));
-    s.Get(R"(/api/numbers/([^/]+))", route([&app](const auto &req) { return GetNumber(app, req.matches[1]); }));
-    s.Delete(R"(/api/numbers/([^/]+)/release)",
-             route([&app](const auto &req) { return ReleaseRoute(app, req.matches[1]); }));
-    s.Get(R"(/api/numbers/([^/]+)/refund-quote)",
-          route([&app](const auto &req) { return RefundQuoteRoute(app, req.matches[1]); }));
-    s.Get("/api/wallet", route([&app](const auto &) { return GetWallet(app); }));
-    s.Get("/api/transactions", route([&app](const auto &req) { return ListTransactions(app, req); }));
-    s.Post("/api/wallet/topup", route([&app](const auto &req) { return Topup(app, req); }));
-    s.Get("/api/admin/interventions",
-          route([&app](const auto &) { return AdminJson(app, db::sql::kInterventions, "interventions"); }));
-    s.Get("/api/admin/summary", route([&app](const auto &) { return AdminJson(app, db::sql::kSummary, "summary"); }));
+    // The one public API route: it has no caller.
+    s.Get("/api/health", [&app](const httplib::Request &, httplib::Response &res) { SendReply(res, Health(app)); });
+    s.Get("/api/numbers/available", WithCaller(app, Available));
+    s.Post("/api/numbers/purchase", WithCaller(app, PurchaseRoute));
+    s.Get("/api/numbers", WithCaller(app, ListNumbers));
+    s.Get(R"(/api/numbers/([^/]+))", WithCaller(app, GetNumber));
+    s.Delete(R"(/api/numbers/([^/]+)/release)", WithCaller(app, ReleaseRoute));
+    s.Get(R"(/api/numbers/([^/]+)/refund-quote)", WithCaller(app, RefundQuoteRoute));
+    s.Get("/api/wallet", WithCaller(app, GetWallet));
+    s.Get("/api/transactions", WithCaller(app, ListTransactions));
+    s.Post("/api/wallet/topup", WithCaller(app, Topup));
+    s.Get("/api/admin/interventions", WithCaller(app, Interventions));
+    s.Get("/api/admin/summary", WithCaller(app, Summary));
     RegisterAdminRoutes(app, s);
-    s.Get("/metrics", [&app](const httplib::Request &, httplib::Response &res) {
-        if (auto forbidden = RequireService())
-            return Send(res, *forbidden);
-        res.set_content(
-            app.metrics.Scrape([&app] { return metrics::ReadSnapshot(*app.pool); }, metrics::Metrics::Clock::now()),
-            "text/plain; version=0.0.4");
-    });
+    s.Get("/metrics", WithCaller(app, MetricsRoute));
     RegisterWebRoutes(app, s);
 }
 

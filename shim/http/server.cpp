@@ -49,6 +49,9 @@ void ConfigureServer(App &app, httplib::Server &server)
     // was left unread or the request could not be parsed.
     server.set_post_routing_handler(DecideConnection);
     // Debian's 0.11.4 would otherwise put the exception's text in a header.
+    // This handler and the access log below read the pipeline's per-thread
+    // RequestState (request id, start time); the route handlers never do:
+    // they get everything, the Caller included, as arguments (http/caller.hpp).
     server.set_exception_handler([](const httplib::Request &, httplib::Response &res, std::exception_ptr ep) {
         try {
             std::rethrow_exception(ep);
