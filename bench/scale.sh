@@ -50,6 +50,7 @@ curl process), except purchase+settle (throughput) and renewal.
   --requests N     requests per HTTP latency figure (default 100)
   --out DIR        where results.tsv goes (default bench/scale); the SVG is
                    written to bench/scale.svg
+NW_BENCH_KEEP=1 keeps the last size's database and the work directory.
 Needs the build (make), curl, jq and pgbench; uses the local cluster of
 scripts/lib.sh (NW_PG_ROOT, NW_PG_PORT, NW_CLUSTER_DIR honoured). A benchmark,
 not a test: exits 0 whatever the ratios, non-zero when setup fails.
@@ -92,8 +93,12 @@ cleanup() {
   local rc=$?
   set +e
   for pid in "$shim_pid" "$fake_pid"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
-  [ -n "${NW_BENCH_KEEP:-}" ] && log "kept $W" || rm -rf "$W"
+  if [ -n "${NW_BENCH_KEEP:-}" ]; then
+    log "kept $W and the database $db (the last size)"
+  else
+    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+    rm -rf "$W"
+  fi
   exit "$rc"
 }
 trap cleanup EXIT
@@ -310,7 +315,6 @@ SQL
     s_runs+="$(awk -v d=$((t1 - t0)) -v p="$pages" 'BEGIN {print d / 1e6 / p}')"$'\n'
   done
   record sweep_page "$size" "$(printf '%s' "$s_runs" | median)"
-  psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)" >/dev/null 2>&1
 done
 
 # ---- report: table and plot ------------------------------------------------------------------------------
