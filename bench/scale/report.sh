@@ -9,7 +9,7 @@ svg=${2:-}
 
 # op, label, unit, plotted (1) or not
 ops='purchase_settle|purchase + settle (1/throughput)|ms|1
-numbers_page_first|GET /api/numbers, first page|ms|0
+numbers_page_first|GET /api/numbers, first page|ms|1
 numbers_page_deep|GET /api/numbers, page near the oldest|ms|1
 transactions_page_first|GET /api/transactions, first page|ms|0
 transactions_page_deep|GET /api/transactions, page near the oldest|ms|1
@@ -63,11 +63,11 @@ END {
   W = 820; H = 360; L = 60; R = 360; T = 30; B = 50
   pw = W - L - R; ph = H - T - B
   x0 = lg(sizes[1]); x1 = lg(sizes[ns]); if (x1 == x0) x1 = x0 + 1
-  ymax = 1.5
+  ymin = 0.5; ymax = 2   # log scale: cost ratios from 0.5 up
   for (p = 1; p <= np; p++) for (i = 1; i <= ns; i++) {
-    op = plotted[p]; r = value[op, sizes[i]] / value[op, sizes[1]]; if (r > ymax) ymax = r
+    op = plotted[p]; r = value[op, sizes[i]] / value[op, sizes[1]]; if (r > ymax) ymax = r; if (r > 0 && r < ymin) ymin = r
   }
-  ymax = (ymax <= 2) ? 2 : (ymax <= 5 ? 5 : (ymax <= 10 ? 10 : int(ymax / 10 + 1) * 10))
+  ly0 = lg(ymin); ly1 = lg(ymax)
   split("#1f77b4 #ff7f0e #2ca02c #d62728 #9467bd #8c564b #e377c2 #7f7f7f #bcbd22 #17becf", color, " ")
   printf "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" font-family=\"sans-serif\" font-size=\"11\">\n", W, H > svg
   printf "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", W, H > svg
@@ -78,25 +78,25 @@ END {
   for (i = 1; i <= ns; i++) {
     x = L + pw * (lg(sizes[i]) - x0) / (x1 - x0)
     printf "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#ddd\"/>\n", x, T, x, T + ph > svg
-    printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">10^%.1f</text>\n", x, T + ph + 15, lg(sizes[i]) > svg
+    printf "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">10^%g</text>\n", x, T + ph + 15, int(lg(sizes[i]) * 10 + 0.5) / 10 > svg
   }
   printf "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">wallets (log scale)</text>\n", L + pw / 2, T + ph + 35 > svg
-  steps = 5
-  for (s = 0; s <= steps; s++) {
-    v = ymax * s / steps; y = T + ph - ph * v / ymax
+  nt = split("0.1 0.2 0.5 1 2 5 10 20 50 100 200 500 1000", tick, " ")
+  for (s = 1; s <= nt; s++) {
+    v = tick[s]; if (v < ymin || v > ymax) continue; y = T + ph - ph * (lg(v) - ly0) / (ly1 - ly0)
     printf "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#eee\"/>\n", L, y, L + pw, y > svg
     printf "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", L - 5, y + 4, v > svg
   }
-  y = T + ph - ph * 1.3 / ymax
+  y = T + ph - ph * (lg(1.3) - ly0) / (ly1 - ly0)
   printf "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"red\" stroke-dasharray=\"4 3\"/>\n", L, y, L + pw, y > svg
   printf "<text x=\"%d\" y=\"%.1f\" fill=\"red\">1.3</text>\n", L + pw + 3, y + 4 > svg
-  printf "<text x=\"14\" y=\"%d\" transform=\"rotate(-90 14 %d)\" text-anchor=\"middle\">cost / cost at %s</text>\n", T + ph / 2, T + ph / 2, sizes[1] > svg
+  printf "<text x=\"14\" y=\"%d\" transform=\"rotate(-90 14 %d)\" text-anchor=\"middle\">cost / cost at %s (log scale)</text>\n", T + ph / 2, T + ph / 2, sizes[1] > svg
   for (p = 1; p <= np; p++) {
     op = plotted[p]; pts = ""
     for (i = 1; i <= ns; i++) {
       if (!((op, sizes[i]) in value)) continue
       r = value[op, sizes[i]] / value[op, sizes[1]]
-      pts = pts sprintf("%.1f,%.1f ", L + pw * (lg(sizes[i]) - x0) / (x1 - x0), T + ph - ph * r / ymax)
+      pts = pts sprintf("%.1f,%.1f ", L + pw * (lg(sizes[i]) - x0) / (x1 - x0), T + ph - ph * (lg(r) - ly0) / (ly1 - ly0))
     }
     c = color[(p - 1) % 10 + 1]
     printf "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"/>\n", pts, c > svg
