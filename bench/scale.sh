@@ -133,8 +133,8 @@ curl -s -K "$W/own.cfg" -w '\n' | jq -r 'select(.sid) | [.friendly_name, .phone_
 [ "$(wc -l <"$W/sweep.tsv")" -eq "$sweep_numbers" ] || die "the fake holds $(wc -l <"$W/sweep.tsv") of $sweep_numbers numbers"
 
 # ---- the shim --------------------------------------------------------------------------
-shim_env() {
-  env -i PATH="$PATH" DATABASE_URL="postgresql://$role@127.0.0.1:$PGPORT/$db" SUPABASE_JWT_SECRET="$secret" \
+shim_env() {  # in a subshell: it becomes the shim (exec), so killing the subshell's pid stops it
+  exec env -i PATH="$PATH" DATABASE_URL="postgresql://$role@127.0.0.1:$PGPORT/$db" SUPABASE_JWT_SECRET="$secret" \
     TWILIO_TESTING_MODE=false TWILIO_API_BASE="$fake" TWILIO_ACCOUNT_SID="$tw_sid" TWILIO_AUTH_TOKEN="$tw_token" \
     RECONCILE_INTERVAL_SECONDS=86400 WEB_ROOT="$PROJECT_DIR/web" PORT=0 "$@"
 }

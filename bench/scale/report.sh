@@ -106,5 +106,6 @@ END {
     printf "<text x=\"%d\" y=\"%d\">%s</text>\n", L + pw + 44, ly + 4, label[op] > svg
   }
   print "</svg>" > svg
+  print "plot: " svg
 }' "$results"
-[ -z "$svg" ] || echo "plot: $svg"
+
