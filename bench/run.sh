@@ -11,3 +11,4 @@ echo; echo "== HTTP (wrk, fake Twilio at 250 ms a buy)"; bench/http_throughput.s
 echo; echo "== backend memory over 100k calls, half failing"; bench/memory_flat.sh 100000
 echo; echo "== backend memory during one renewal pass over 20k numbers"; bench/renewal_memory.sh 20000
 echo; echo "== import_seed: 100k wallets, 200k numbers"; bench/import_seed.sh 100000
+echo; echo "== costs as the data grows (wallets: ${NW_BENCH_SCALE_SIZES:-1000,100000,1000000})"; bash bench/scale.sh

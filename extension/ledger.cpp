@@ -38,8 +38,13 @@ static Statement apply = {
     {UUIDOID, TEXTOID, NUMERICOID, TEXTOID, TEXTOID, UUIDOID, TEXTOID},
     nullptr};
 
+// A number's purchase, reversal or refund entry (the only kinds asked for). The
+// kind list repeats the predicate of the partial unique index
+// transactions_one_per_number: the plan is generic (pg/spi.cpp), and without
+// it the planner cannot prove that `kind = $2` falls inside the index, so it
+// read the whole ledger for every refund_quote, release and failed purchase.
 static Statement number_entry = {"SELECT id, amount, balance_after, currency FROM number_wallet.transactions"
-                                 " WHERE number_id = $1 AND kind = $2",
+                                 " WHERE number_id = $1 AND kind = $2 AND kind IN ('purchase', 'reversal', 'refund')",
                                  2,
                                  {UUIDOID, TEXTOID},
                                  nullptr};
