@@ -3,6 +3,9 @@
 
 namespace nw {
 
+// lock_by_user's and lock_by_id's columns, in their order (SPI counts from 1).
+enum LockedWalletColumn { kWalletId = 1, kWalletBalance, kWalletSufficient };
+
 static Statement lock_by_user = {"SELECT id, CASE WHEN $2 = 'USD' THEN balance_usd ELSE balance_inr END,"
                                  "       CASE WHEN $2 = 'USD' THEN balance_usd ELSE balance_inr END + $3 >= 0"
                                  "  FROM number_wallet.wallets WHERE user_id = $1 FOR UPDATE",
@@ -21,6 +24,8 @@ static Statement create_wallet = {
     "INSERT INTO number_wallet.wallets (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", 1, {UUIDOID}, nullptr};
 
 // One statement: the balance and the ledger row change together.
+enum AppliedColumn { kAppliedId = 1, kAppliedBalanceAfter };
+
 static Statement apply = {
     "WITH w AS ("
     "  UPDATE number_wallet.wallets"
@@ -43,6 +48,8 @@ static Statement apply = {
 // transactions_one_per_number: the plan is generic (pg/spi.cpp), and without
 // it the planner cannot prove that `kind = $2` falls inside the index, so it
 // read the whole ledger for every refund_quote, release and failed purchase.
+enum NumberEntryColumn { kEntryId = 1, kEntryAmount, kEntryBalanceAfter, kEntryCurrency };
+
 static Statement number_entry = {"SELECT id, amount, balance_after, currency FROM number_wallet.transactions"
                                  " WHERE number_id = $1 AND kind = $2 AND kind IN ('purchase', 'reversal', 'refund')",
                                  2,
@@ -56,9 +63,9 @@ static LockedWallet ReadLockedWallet(void)
     if (SPI_processed == 0)
         return wallet;
     wallet.found = true;
-    memcpy(&wallet.id, DatumGetUUIDP(ResultDatum(0, 1)), sizeof wallet.id);
-    wallet.balance = ResultDatum(0, 2);
-    wallet.sufficient = DatumGetBool(ResultDatum(0, 3));
+    memcpy(&wallet.id, DatumGetUUIDP(ResultDatum(0, kWalletId)), sizeof wallet.id);
+    wallet.balance = ResultDatum(0, kWalletBalance);
+    wallet.sufficient = DatumGetBool(ResultDatum(0, kWalletSufficient));
     return wallet;
 }
 
@@ -101,8 +108,8 @@ LedgerEntry ApplyToWallet(const pg_uuid_t *wallet_id, const char *currency, Datu
     if (SPI_processed != 1)
         elog(ERROR, "wallet to apply a ledger entry to was not found");
     LedgerEntry entry;
-    entry.transaction_id = DatumGetInt64(ResultDatum(0, 1));
-    entry.balance_after = ResultDatum(0, 2);
+    entry.transaction_id = DatumGetInt64(ResultDatum(0, kAppliedId));
+    entry.balance_after = ResultDatum(0, kAppliedBalanceAfter);
     return entry;
 }
 
@@ -115,10 +122,10 @@ NumberEntry FindNumberEntry(const pg_uuid_t *number_id, const char *kind, bool r
     if (SPI_processed == 0)
         return entry;
     entry.found = true;
-    entry.transaction_id = DatumGetInt64(ResultDatum(0, 1));
-    entry.amount = ResultDatum(0, 2);
-    entry.balance_after = ResultDatum(0, 3);
-    snprintf(entry.currency, sizeof entry.currency, "%s", TextDatumGetCString(ResultDatum(0, 4)));
+    entry.transaction_id = DatumGetInt64(ResultDatum(0, kEntryId));
+    entry.amount = ResultDatum(0, kEntryAmount);
+    entry.balance_after = ResultDatum(0, kEntryBalanceAfter);
+    snprintf(entry.currency, sizeof entry.currency, "%s", TextDatumGetCString(ResultDatum(0, kEntryCurrency)));
     return entry;
 }
 

@@ -188,6 +188,9 @@ static Statement held_number = {
 // The first billing period ends a month after the purchase counted in UTC, not
 // in the session's TimeZone (renewal_functions.cpp keeps later periods on the
 // same anchor).
+// confirm_number's RETURNING columns, in their order (SPI counts from 1).
+enum ConfirmedColumn { kConfirmedPurchaseDate = 1, kConfirmedPaidUntil, kConfirmedUserId };
+
 static Statement confirm_number = {
     "UPDATE number_wallet.business_numbers"
     "   SET status = 'active', twilio_sid = $2, purchase_date = statement_timestamp(),"
@@ -378,12 +381,12 @@ bool ConfirmPendingNumber(const pg_uuid_t *number_id, const char *sid, JsonObjec
                                   "business_numbers_twilio_sid_key", NW_INVALID_STATE,
                                   "provider sid is already recorded on another number");
     if (SPI_processed == 1) {
-        memcpy(owner, DatumGetUUIDP(ResultDatum(0, 3)), sizeof *owner);
+        memcpy(owner, DatumGetUUIDP(ResultDatum(0, kConfirmedUserId)), sizeof *owner);
         JsonText(json, "number_id", UuidText(number_id));
         JsonText(json, "status", "active");
         JsonText(json, "twilio_sid", sid);
-        JsonTimestamp(json, "purchase_date", ResultDatum(0, 1), false);
-        JsonTimestamp(json, "paid_until", ResultDatum(0, 2), false);
+        JsonTimestamp(json, "purchase_date", ResultDatum(0, kConfirmedPurchaseDate), false);
+        JsonTimestamp(json, "paid_until", ResultDatum(0, kConfirmedPaidUntil), false);
         return false;
     }
     // Not pending: a repeat of the same confirmation replays, anything else is refused.
