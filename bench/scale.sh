@@ -256,7 +256,7 @@ SQL
   status_kb() { echo "substring(pg_read_file('/proc/self/status') from '$1:\\s+(\\d+) kB')"; }
   status() { echo "SELECT $(status_kb VmHWM), $(status_kb RssShmem), $(status_kb RssFile);"; }
   rout=$(q -F ' ' 2>"$W/psql.err" <<SQL
-SELECT number_wallet.claimed_user() IS NULL;
+SELECT number_wallet._claimed_user() IS NULL;
 $(status)
 SELECT clock_timestamp() AS t0 \gset
 SELECT (r->>'renewed') FROM number_wallet.renew_due_numbers($renewal) r;

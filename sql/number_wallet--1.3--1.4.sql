@@ -13,7 +13,9 @@
  *     the library, which names each default once (extension/settings.hpp);
  *   * import_seed asks api_numbers.held whether a phone number is held instead
  *     of spelling the held-number predicate again;
- *   * the objects 1.0 left undocumented get their comments.
+ *   * the objects 1.0 left undocumented get their comments;
+ *   * business_numbers_user_created gains id, the list's tie-break, so a page
+ *     of a user's numbers is an index range under a generic plan too.
  */
 \echo Use "ALTER EXTENSION number_wallet UPDATE TO '1.4'" to load this file. \quit
 
@@ -724,3 +726,14 @@ COMMENT ON INDEX @extschema@.transactions_one_per_number IS
   'A number has at most one purchase, one reversal and one refund entry.';
 COMMENT ON INDEX @extschema@.discrepancies_open IS
   'One open finding per (kind, phone_number, twilio_sid, number_id), NULLs equal.';
+
+-- ==== a user's numbers in the list's whole order ====
+-- (user_id, created_at) becomes (user_id, created_at, id): the shim's number
+-- list orders by (created_at DESC, id DESC) and resumes after a (created_at, id)
+-- cursor, which is then an index range that stops at the page's LIMIT, under a
+-- generic plan too. The purchase rate limit's (user_id, created_at) range is
+-- served as before. Replaced, not added: one index to write per purchase.
+DROP INDEX @extschema@.business_numbers_user_created;
+CREATE INDEX business_numbers_user_created ON @extschema@.business_numbers (user_id, created_at, id);
+COMMENT ON INDEX @extschema@.business_numbers_user_created IS
+  'A user''s numbers in (created_at, id) order: the number list''s pages and the purchase rate limit.';

@@ -299,7 +299,11 @@ COMMENT ON INDEX @extschema@.business_numbers_held_phone_number IS
   'at the provider). Its predicate is repeated by api_numbers.held and by purchase_number''s ON CONFLICT target.';
 CREATE UNIQUE INDEX business_numbers_idempotency_key ON @extschema@.business_numbers (user_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
-CREATE INDEX business_numbers_user_created ON @extschema@.business_numbers (user_id, created_at);
+-- A user's numbers newest first, in the whole order of the shim's list (created_at, id), so that a page is an
+-- index range that stops at its LIMIT under any plan; also the purchase rate limit's (user_id, created_at) range.
+CREATE INDEX business_numbers_user_created ON @extschema@.business_numbers (user_id, created_at, id);
+COMMENT ON INDEX @extschema@.business_numbers_user_created IS
+  'A user''s numbers in (created_at, id) order: the number list''s pages and the purchase rate limit.';
 -- The renewal pass order (docs/sql-api.md "Renewal fairness"): only active
 -- numbers, so a purchase (pending) writes no entry to it.
 CREATE INDEX business_numbers_renewal ON @extschema@.business_numbers (renewal_attempted_at, paid_until)

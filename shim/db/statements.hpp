@@ -77,24 +77,40 @@ inline const Statement kSidHeld = {"sid_held",
                                    Repeat::kSafe};
 // Own numbers, newest first, keyset-paginated by (created_at, id) of `before`;
 // ORDER BY names the table's columns (n.created_at, n.id), not the text output.
+// Every statement is prepared and may run with a generic plan, so the cursor is
+// always a bound, never `$3 IS NULL OR ...` (which only a custom plan drops):
+// the first page's bound is ('infinity', the greatest uuid), a `before` that is
+// not the caller's number gives no bound row, hence NULL and no rows. The
+// cursor row is found by its id alone (OFFSET 0 keeps the owner check out of
+// that scan, else the planner may walk the owner's whole index range). With the
+// index business_numbers_user_created (user_id, created_at, id) a page is a
+// backward index range that stops at its LIMIT.
 inline const Statement kListNumbers = {
     "list_numbers",
     "SELECT " NW_NUMBER_COLUMNS " FROM number_wallet.api_numbers n"
     " WHERE n.user_id = $1::uuid AND ($2::bool OR n.status IN ('pending', 'active'))"
-    "   AND ($3::uuid IS NULL OR (n.created_at, n.id) < (SELECT b.created_at, b.id FROM number_wallet.api_numbers b"
-    "                                                    WHERE b.id = $3::uuid AND b.user_id = $1::uuid))"
+    "   AND (n.created_at, n.id) < (SELECT b.created_at, b.id"
+    "                                 FROM (SELECT c.created_at, c.id, c.user_id FROM number_wallet.api_numbers c"
+    "                                        WHERE c.id = $3::uuid OFFSET 0) b"
+    "                                WHERE b.user_id = $1::uuid"
+    "                               UNION ALL"
+    "                               SELECT 'infinity'::timestamptz, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid"
+    "                                WHERE $3::uuid IS NULL)"
     " ORDER BY n.created_at DESC, n.id DESC LIMIT $4::int",
     Repeat::kSafe};
 inline const Statement kWallet = {
     "wallet", "SELECT balance_usd, balance_inr FROM number_wallet.api_wallets WHERE user_id = $1::uuid", Repeat::kSafe};
 // Own ledger entries, newest first, keyset-paginated by id. ORDER BY names the
 // view's bigint column (t.id): a bare `id` would be the output column
-// id::text, sorting "9" above "89" and "99" above "100".
+// id::text, sorting "9" above "89" and "99" above "100". The cursor is always a
+// bound (the first page's is the greatest bigint), so that under a generic plan
+// too a page is a range of transactions_user (user_id, id), not a filter.
 inline const Statement kTransactions = {
     "transactions",
     "SELECT t.id::text, t.type, t.kind, t.amount, t.currency, t.balance_after, t.description,"
     "       t.number_id::text, t.created_at"
-    "  FROM number_wallet.api_transactions t WHERE t.user_id = $1::uuid AND ($2::bigint IS NULL OR t.id < $2::bigint)"
+    "  FROM number_wallet.api_transactions t"
+    " WHERE t.user_id = $1::uuid AND t.id < coalesce($2::bigint, 9223372036854775807)"
     " ORDER BY t.id DESC LIMIT $3::int",
     Repeat::kSafe};
 
@@ -144,11 +160,10 @@ inline const Statement kMetricsSnapshot = {
     "metrics_snapshot",
     "SELECT metric, coalesce(key, ''), coalesce(currency, ''), value::text FROM number_wallet.metrics_snapshot()",
     Repeat::kSafe};
-// The web pages' GET /api/config: when an unpaid renewal's number is released
-// (NULL when neither the library nor a database setting defined it: then 7).
+// The web pages' GET /api/config: when an unpaid renewal's number is released.
+// _setting() loads the library first, so the default is the library's own.
 inline const Statement kRenewalGraceDays = {
-    "renewal_grace_days", "SELECT nullif(current_setting('number_wallet.renewal_grace_days', true), '')",
-    Repeat::kSafe};
+    "renewal_grace_days", "SELECT number_wallet._setting('number_wallet.renewal_grace_days')", Repeat::kSafe};
 // GET /api/numbers/{id}/refund-quote (after the shim checked the owner).
 inline const Statement kRefundQuote = {"refund_quote", "SELECT number_wallet.refund_quote($1::uuid)::text",
                                        Repeat::kSafe};

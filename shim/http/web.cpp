@@ -186,15 +186,17 @@ void NotFound(httplib::Response &res)
     SendJson(res, 404, {{"error", "not found"}, {"code", "NOT_FOUND"}});
 }
 
-int RenewalGraceDays(App &app)
+// number_wallet.renewal_grace_days as the database has it: its default is the
+// library's (extension/settings.hpp), read through _setting(), never repeated
+// here. JSON null when the database cannot be asked.
+json RenewalGraceDays(App &app)
 {
-    constexpr int kDefault = 7;  // number_wallet.renewal_grace_days' default
     const db::Result r = app.pool->Exec(db::sql::kRenewalGraceDays, {});
     if (!r.ok || r.rows.empty() || !r.rows[0][0])
-        return kDefault;
+        return nullptr;
     const std::string &v = *r.rows[0][0];
     if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos)
-        return kDefault;
+        return nullptr;
     return std::stoi(v);
 }
 

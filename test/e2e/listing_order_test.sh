@@ -5,7 +5,10 @@
 # two users' entries interleave), so an order on the ids' text would put 9
 # before 89 and lose the newest entries from the first page, while the `before`
 # cursor compares numbers. Numbers are paged by (created_at, id), with several
-# created in one statement (same created_at).
+# created in one statement (same created_at). Every listing is checked twice:
+# with PostgreSQL's default plan choice and with the shim's connections forced
+# to generic plans (what a prepared statement may get after five runs), where a
+# cursor must still bound the index scan and give the same rows.
 #
 # Uses PGHOST/PGPORT/PGUSER (a superuser) from the environment. Creates
 # database nw_listing_$$ (CREATE EXTENSION number_wallet) and LOGIN role
@@ -114,35 +117,64 @@ check_listing() {
 
 TA=$(token --sub "$A"); TB=$(token --sub "$B")
 
-# ---- GET /api/transactions ---------------------------------------------------
-want=$(q "SELECT id FROM number_wallet.transactions WHERE user_id = '$A' ORDER BY id DESC")
-api GET "/api/transactions?limit=5" "$TA"
-expect "the first page of A's transactions holds the five newest entries" 200 \
-    "[.transactions[].id] == [$(head -n5 <<<"$want" | paste -sd,)]"
-page /api/transactions transactions 7 "$TA" >"$W/ids"; got=$(cat "$W/ids")
-check_listing "GET /api/transactions pages (7 a page) through all of A's entries, newest first" "$got" "$want"
-check "A's transaction ids strictly decrease across the pages" "" \
-    "$(awk 'NR > 1 && $1 >= prev { print "id " $1 " after " prev } { prev = $1 }' <<<"$got")"
-page /api/transactions transactions 10 "$TA" >"$W/ids"; got=$(cat "$W/ids")
-check_listing "GET /api/transactions, 10 a page (pages end on 9 -> 10 style boundaries)" "$got" "$want"
-want=$(q "SELECT id FROM number_wallet.transactions WHERE user_id = '$B' ORDER BY id DESC")
-page /api/transactions transactions 100 "$TB" >"$W/ids"; got=$(cat "$W/ids")
-check_listing "GET /api/transactions, 100 a page, B's entries (ids from 230 down across 100 and 10)" "$got" "$want"
-api GET "/api/transactions?limit=3&before=100" "$TB"
-expect "before=100 answers the entries just below 100, newest first" 200 '[.transactions[].id] == [98, 96, 94]'
-api GET "/api/transactions?limit=3&before=11" "$TA"
-expect "before=11 answers 9, 7, 5" 200 '[.transactions[].id] == [9, 7, 5]'
+# listings PLAN: every listing check, each named after PLAN.
+listings() {
+    local plan=$1 want got
+    # ---- GET /api/transactions ---------------------------------------------------
+    want=$(q "SELECT id FROM number_wallet.transactions WHERE user_id = '$A' ORDER BY id DESC")
+    api GET "/api/transactions?limit=5" "$TA"
+    expect "$plan: the first page of A's transactions holds the five newest entries" 200 \
+        "[.transactions[].id] == [$(head -n5 <<<"$want" | paste -sd,)]"
+    page /api/transactions transactions 7 "$TA" >"$W/ids"; got=$(cat "$W/ids")
+    check_listing "$plan: GET /api/transactions pages (7 a page) through all of A's entries, newest first" "$got" "$want"
+    check "$plan: A's transaction ids strictly decrease across the pages" "" \
+        "$(awk 'NR > 1 && $1 >= prev { print "id " $1 " after " prev } { prev = $1 }' <<<"$got")"
+    page /api/transactions transactions 10 "$TA" >"$W/ids"; got=$(cat "$W/ids")
+    check_listing "$plan: GET /api/transactions, 10 a page (pages end on 9 -> 10 style boundaries)" "$got" "$want"
+    want=$(q "SELECT id FROM number_wallet.transactions WHERE user_id = '$B' ORDER BY id DESC")
+    page /api/transactions transactions 100 "$TB" >"$W/ids"; got=$(cat "$W/ids")
+    check_listing "$plan: GET /api/transactions, 100 a page, B's entries (ids from 230 down across 100 and 10)" "$got" "$want"
+    api GET "/api/transactions?limit=3&before=100" "$TB"
+    expect "$plan: before=100 answers the entries just below 100, newest first" 200 '[.transactions[].id] == [98, 96, 94]'
+    api GET "/api/transactions?limit=3&before=11" "$TA"
+    expect "$plan: before=11 answers 9, 7, 5" 200 '[.transactions[].id] == [9, 7, 5]'
 
-# ---- GET /api/numbers ------------------------------------------------------------
-want=$(q "SELECT id FROM number_wallet.business_numbers WHERE user_id = '$A' AND status IN ('pending', 'active')
-           ORDER BY created_at DESC, id DESC")
-check "A has 10 pending or active numbers" 10 "$(wc -l <<<"$want")"
-page /api/numbers numbers 3 "$TA" >"$W/ids"; got=$(cat "$W/ids")
-check_listing "GET /api/numbers pages (3 a page) through A's held numbers, newest first" "$got" "$want"
-want=$(q "SELECT id FROM number_wallet.business_numbers WHERE user_id = '$A' ORDER BY created_at DESC, id DESC")
-page "/api/numbers?all=true" numbers 4 "$TA" >"$W/ids"; got=$(cat "$W/ids")
-check_listing "GET /api/numbers?all=true pages (4 a page) through all 12 of A's numbers" "$got" "$want"
-api GET "/api/numbers?limit=100" "$TB"
-expect "B has no numbers" 200 '.numbers == [] and .next == null'
+    # ---- GET /api/numbers ------------------------------------------------------------
+    want=$(q "SELECT id FROM number_wallet.business_numbers WHERE user_id = '$A' AND status IN ('pending', 'active')
+               ORDER BY created_at DESC, id DESC")
+    check "$plan: A has 10 pending or active numbers" 10 "$(wc -l <<<"$want")"
+    page /api/numbers numbers 3 "$TA" >"$W/ids"; got=$(cat "$W/ids")
+    check_listing "$plan: GET /api/numbers pages (3 a page) through A's held numbers, newest first" "$got" "$want"
+    want=$(q "SELECT id FROM number_wallet.business_numbers WHERE user_id = '$A' ORDER BY created_at DESC, id DESC")
+    page "/api/numbers?all=true" numbers 4 "$TA" >"$W/ids"; got=$(cat "$W/ids")
+    check_listing "$plan: GET /api/numbers?all=true pages (4 a page) through all 12 of A's numbers" "$got" "$want"
+    api GET "/api/numbers?limit=100" "$TB"
+    expect "$plan: B has no numbers" 200 '.numbers == [] and .next == null'
+
+    # A cursor that is not one of the caller's numbers (another user's, or no
+    # number at all) answers an empty page, not the first one.
+    local a_number
+    a_number=$(q "SELECT id FROM number_wallet.business_numbers WHERE user_id = '$A' LIMIT 1")
+    api GET "/api/numbers?all=true&before=$a_number" "$TB"
+    expect "$plan: B's list before A's number is empty" 200 '.numbers == [] and .next == null'
+    api GET "/api/numbers?all=true&before=$(uuid)" "$TA"
+    expect "$plan: A's list before an unknown number is empty" 200 '.numbers == [] and .next == null'
+}
+
+listings "default plans"
+
+# The shim's statements are prepared: after five runs PostgreSQL may keep a
+# generic plan, in which a parameter is not known when the plan is made. The
+# same answers then, with every connection forced to generic plans.
+out=$(q "ALTER ROLE \"$ROLE\" SET plan_cache_mode = force_generic_plan") ||
+    { not_ok "force generic plans for the shim's role" "$out"; finish; }
+kill "$SHIM_PID" 2>/dev/null && wait "$SHIM_PID" 2>/dev/null
+SHIM_PID=
+start_shim "$W/shim.log" || { not_ok "shim restarts with generic plans" "$(tail -n 20 "$W/shim.log")"; finish; }
+check "the shim's role is set to generic plans (its connections made after the restart)" "force_generic_plan" \
+    "$(q "SELECT DISTINCT s.setting FROM pg_db_role_setting d, unnest(d.setconfig) c,
+           LATERAL (SELECT split_part(c, '=', 2) AS setting) s
+          WHERE d.setrole = (SELECT oid FROM pg_roles WHERE rolname = '$ROLE') AND c LIKE 'plan_cache_mode=%'")"
+listings "generic plans"
 
 finish
