@@ -21,14 +21,10 @@
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-SHIM_BIN=${NW_SHIM_BIN:-$ROOT/build/number-wallet-shim}
-FAKE_BIN=${NW_FAKE_TWILIO_BIN:-$ROOT/build/fake-twilio}
 # shellcheck source=lib/common.sh
 source "$ROOT/test/e2e/lib/common.sh"
 
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
-DB=nw_resume_$$
-ROLE=nw_resume_shim_$$
+suite_setup resume
 W=$(mktemp -d "${TMPDIR:-/tmp}/nw_resume.XXXXXX")
 SECRET=resume-jwt-secret-$$-0123456789abcdefghijklmnopqrstuvwxyz
 SHIM_PID=

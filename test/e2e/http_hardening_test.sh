@@ -19,14 +19,10 @@
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-SHIM_BIN=${NW_SHIM_BIN:-$ROOT/build/number-wallet-shim}
-FAKE_BIN=${NW_FAKE_TWILIO_BIN:-$ROOT/build/fake-twilio}
 # shellcheck source=lib/common.sh
 source "$ROOT/test/e2e/lib/common.sh"
 
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
-DB=nw_hh_$$
-ROLE=nw_hh_shim_$$
+suite_setup hh
 W=$(mktemp -d "${TMPDIR:-/tmp}/nw_hh.XXXXXX")
 SECRET=hh-jwt-secret-$$-0123456789abcdefghijklmnopqrstuvwxyz
 ADMIN_KEY=hh-admin-key-$$-abcdefghijklmnopqrstuvwxyz

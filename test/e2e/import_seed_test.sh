@@ -16,14 +16,10 @@
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-SHIM_BIN=${NW_SHIM_BIN:-$ROOT/build/number-wallet-shim}
-FAKE_BIN=${NW_FAKE_TWILIO_BIN:-$ROOT/build/fake-twilio}
 # shellcheck source=lib/common.sh
 source "$ROOT/test/e2e/lib/common.sh"
 
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
-DB=nw_import_$$
-ROLE=nw_import_shim_$$
+suite_setup import
 W=$(mktemp -d "${TMPDIR:-/tmp}/nw_import.XXXXXX")
 SECRET=import-jwt-secret-$$-0123456789abcdefghijklmnopqrstuvwxyz
 ADMIN_KEY=import-admin-key-$$-abcdefghijklmnopqrstuvwxyz

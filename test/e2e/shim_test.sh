@@ -11,15 +11,10 @@
 set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# NW_SHIM_BIN / NW_FAKE_TWILIO_BIN run other builds (test/fuzz/asan_e2e.sh's sanitized ones).
-SHIM_BIN=${NW_SHIM_BIN:-$ROOT/build/number-wallet-shim}
-FAKE_BIN=${NW_FAKE_TWILIO_BIN:-$ROOT/build/fake-twilio}
 # shellcheck source=lib/common.sh
 source "$ROOT/test/e2e/lib/common.sh"
 
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
-DB=nw_e2e_$$
-ROLE=nw_e2e_shim_$$
+suite_setup e2e
 W=$(mktemp -d "${TMPDIR:-/tmp}/nw_e2e.XXXXXX")
 SECRET=e2e-jwt-secret-$$-0123456789abcdefghijklmnopqrstuvwxyz
 ADMIN_KEY=e2e-admin-key-$$-abcdefghijklmnopqrstuvwxyz

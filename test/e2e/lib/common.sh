@@ -1,9 +1,22 @@
-# Helpers for test/e2e/shim_test.sh and test/stress/run.sh (sourced; bash only).
+# Helpers for the end-to-end suites (test/e2e/*_test.sh) and test/stress/run.sh (sourced; bash only).
 # Reporting, HTTP calls, JWT signing, starting the fake Twilio and the shim,
 # the fake's control API and psql.
 
 passed=0
 failed=0
+
+# suite_setup NAME: what every end-to-end suite starts with. The binaries under
+# test (NW_SHIM_BIN / NW_FAKE_TWILIO_BIN run other builds, e.g.
+# test/fuzz/asan_e2e.sh's sanitized ones), the cluster from PGHOST/PGPORT/PGUSER
+# (a superuser), and this run's database nw_NAME_<pid> and shim role
+# nw_NAME_shim_<pid>. Needs ROOT (the checkout).
+suite_setup() {
+    SHIM_BIN=${NW_SHIM_BIN:-$ROOT/build/number-wallet-shim}
+    FAKE_BIN=${NW_FAKE_TWILIO_BIN:-$ROOT/build/fake-twilio}
+    export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432} PGUSER=${PGUSER:-postgres}
+    DB=nw_$1_$$
+    ROLE=nw_$1_shim_$$
+}
 
 ok()     { passed=$((passed + 1)); echo "ok - $1"; }
 not_ok() {
