@@ -71,9 +71,10 @@ inline constexpr int kServeMinPendingAfterSeconds = 60;
 // least 60, no test seam outside testing mode. Returns "" when fine.
 std::string ValidateForServe(const Config &config);
 
-// The checks of the `reconcile` command: only what it uses, DATABASE_URL and
-// the Twilio settings (and no test seam outside testing mode) (no JWT settings; any RECONCILE_PENDING_AFTER_SECONDS
-// >= 0, so an operator can settle every pending purchase now). "" when fine.
+// The checks of the `reconcile` command: only what it uses, DATABASE_URL, the
+// Twilio settings and no test seam outside testing mode (no JWT settings; any
+// RECONCILE_PENDING_AFTER_SECONDS >= 0, so an operator can settle every
+// pending purchase now). "" when fine.
 std::string ValidateForReconcile(const Config &config);
 
 // What `reconcile` says before a pass with RECONCILE_PENDING_AFTER_SECONDS

@@ -1,7 +1,8 @@
 // Every statement the shim sends: constant SQL, prepared once per connection.
 // Money and ownership change only through the extension's functions, and the
-// shim reads only the extension's api_* views (sql/number_wallet--1.2--1.3.sql),
-// never its tables, so the regression suite covers every column read here.
+// shim reads only the extension's api_* views and _setting()
+// (sql/number_wallet.sql), never its tables, so the regression suite covers
+// every column read here.
 //
 // The last field says whether a statement may run twice (db/pool.hpp
 // Repeat). Repeat::kSafe: reads; confirm, fail, release, mark, renew and

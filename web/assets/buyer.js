@@ -211,8 +211,10 @@
         el('span', { className: `badge ${n.status}`, text: n.status }));
       if (n.paidUntil) item.append(el('span', { className: 'meta', text: `Paid until ${NW.day(n.paidUntil)}` }));
       if (n.status === 'active' && n.paidUntil && Date.parse(n.paidUntil) < now) {
-        const releaseOn = NW.addDays(n.paidUntil, Number(config.renewalGraceDays) || 0);
-        item.append(el('span', { className: 'warning', text: `The renewal could not be charged: this number will be released on ${releaseOn} unless funds are added.` }));
+        // renewalGraceDays is null when the shim could not ask the database: say no date rather than a wrong one.
+        const grace = config.renewalGraceDays;
+        const when = Number.isInteger(grace) ? `on ${NW.addDays(n.paidUntil, grace)}` : 'after its grace period';
+        item.append(el('span', { className: 'warning', text: `The renewal could not be charged: this number will be released ${when} unless funds are added.` }));
       }
       if (n.status === 'active') {
         item.append(el('button', { type: 'button', text: `Release ${n.phoneNumber}`, onclick: (e) => openRelease(n, e.currentTarget) }));

@@ -151,7 +151,7 @@ const NW = (() => {
   async function loadConfig() {
     if (config) return config;
     const r = await api('GET', '/api/config');
-    config = r.ok ? r.body : { twilio: 'live', countries: ['US'], monthlyCost: '', currency: '', supabaseUrl: null, supabaseAnonKey: null, renewalGraceDays: 7 };
+    config = r.ok ? r.body : { twilio: 'live', countries: ['US'], monthlyCost: '', currency: '', supabaseUrl: null, supabaseAnonKey: null, renewalGraceDays: null };
     return config;
   }
 
