@@ -185,12 +185,12 @@ static Statement held_number = {
 
 // pending -> active in one statement; the row lock it takes orders it against
 // fail_purchase. No row: not pending (a replay, NW004 or NW003, decided after).
-// The first billing period ends a month after the purchase counted in UTC, not
-// in the session's TimeZone (renewal_functions.cpp keeps later periods on the
-// same anchor).
 // confirm_number's RETURNING columns, in their order (SPI counts from 1).
 enum ConfirmedColumn { kConfirmedPurchaseDate = 1, kConfirmedPaidUntil, kConfirmedUserId };
 
+// The first billing period ends a month after the purchase counted in UTC, not
+// in the session's TimeZone (renewal_functions.cpp keeps later periods on the
+// same anchor).
 static Statement confirm_number = {
     "UPDATE number_wallet.business_numbers"
     "   SET status = 'active', twilio_sid = $2, purchase_date = statement_timestamp(),"

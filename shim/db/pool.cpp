@@ -276,6 +276,7 @@ void Pool::set_drop_after_commit(const std::vector<std::string> &names)
 {
     std::lock_guard<std::mutex> lock(mutex_);
     drop_after_commit_ = std::multiset<std::string>(names.begin(), names.end());
+    drop_after_commit_armed_.store(!drop_after_commit_.empty(), std::memory_order_relaxed);
 }
 
 bool Pool::TakeDropAfterCommit(const std::string &name)
@@ -308,7 +309,8 @@ Result Pool::ExecWithin(const Statement &statement, const Params &params, std::c
             attempt.sqlstate = "53300";
         } else {
             result = connection->Exec(statement, params, &attempt);
-            if (Classify(attempt) == Fate::kDone && TakeDropAfterCommit(statement.name)) {
+            if (drop_after_commit_armed_.load(std::memory_order_relaxed) && Classify(attempt) == Fate::kDone &&
+                TakeDropAfterCommit(statement.name)) {
                 // The test seam: the statement committed; its answer is lost
                 // with the connection (closed below, as Discard does).
                 log::Warn("test fault: dropping the connection after the statement committed",

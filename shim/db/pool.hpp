@@ -12,6 +12,7 @@
 // retried a few times before the caller sees it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -165,6 +166,9 @@ private:
     std::chrono::milliseconds failover_wait_{40000};
     std::string node_;
     std::multiset<std::string> drop_after_commit_;
+    // Whether the seam was set at all: without it a call never takes the mutex
+    // to look its name up (every database call of the shim passes here).
+    std::atomic<bool> drop_after_commit_armed_{false};
 };
 
 }  // namespace nw::db
