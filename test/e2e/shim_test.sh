@@ -491,19 +491,22 @@ agree "pending purchase failed by the reconciler" "$UP2" 5.00
 # ---- kill -9 between reserve and settle --------------------------------------------
 new_user 5.00; UK=$U
 pick; PK=$PHONE
+# The timed-out buy above may still be sleeping at the fake (4 s): wait until no buy is
+# in flight, so the count below is this purchase's and not that one's.
+fake_wait_buys -eq 0
 fake POST /__control/config '{"buyDelayMs":3000}' >/dev/null
 curl -sS -o "$W/killed.out" -w '%{http_code}' --max-time 30 -X POST -H "Authorization: Bearer $T" \
     -H 'Content-Type: application/json' --data-binary "{\"phoneNumber\":\"$PK\"}" "$BASE/api/numbers/purchase" \
     >"$W/killed.status" 2>/dev/null &
 CURL_PID=$!
-for _ in $(seq 1 60); do [ "$(fake_state | jq .buysInFlight)" -ge 1 ] && break; sleep 0.05; done
+fake_wait_buys -ge 1
 inflight=$(fake_state | jq .buysInFlight)
 kill -9 "$SHIM_PID"; wait "$SHIM_PID" 2>/dev/null; SHIM_PID=
 wait "$CURL_PID" 2>/dev/null
 UK_ID=$(q "SELECT id FROM number_wallet.business_numbers WHERE user_id = '$UK'")
 check "kill -9 while the buy is in flight: the row is pending and the money reserved" "1 pending 3.85" \
     "$inflight $(row_status "$UK_ID") $(balance "$UK")"
-for _ in $(seq 1 80); do [ "$(fake_state | jq .buysInFlight)" = 0 ] && break; sleep 0.05; done
+fake_wait_buys -eq 0
 fake POST /__control/config '{"buyDelayMs":0}' >/dev/null
 check "kill -9: the fake finished the buy anyway (tagged with the row id)" "$UK_ID" "$(fake_owned "$PK" | cut -d' ' -f2)"
 if start_shim "$W/shim.log"; then ok "shim restarts after kill -9"; else not_ok "shim restarts after kill -9" "$(tail -n 20 "$W/shim.log")"; finish; fi
@@ -525,7 +528,7 @@ curl -sS -o "$W/late.body" -w '%{http_code}' --max-time 60 -X POST -H "Authoriza
     -H 'Content-Type: application/json' --data-binary "{\"phoneNumber\":\"$PLATE\"}" "$BASE/api/numbers/purchase" \
     >"$W/late.status" 2>/dev/null &
 CURL_PID=$!
-for _ in $(seq 1 60); do [ "$(fake_state | jq .buysInFlight)" -ge 1 ] && break; sleep 0.05; done
+fake_wait_buys -ge 1
 LATE_ID=$(q "SELECT id FROM number_wallet.business_numbers WHERE user_id = '$ULATE'")
 q "UPDATE number_wallet.business_numbers SET created_at = now() - interval '10 minutes' WHERE id = '$LATE_ID'" >/dev/null
 reconcile late-buy

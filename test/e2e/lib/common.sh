@@ -137,6 +137,16 @@ fake() { # fake METHOD PATH [JSON]
 }
 fake_state() { fake GET /__control/state; }
 fake_fail() { fake POST /__control/fail "$1" >/dev/null; }
+# fake_wait_buys OP N: waits (at most about 15 s) until the fake's buysInFlight OP N holds
+# (OP is a test(1) comparison: -eq, -ge); returns 1 if it never does.
+fake_wait_buys() {
+    local _
+    for _ in $(seq 1 300); do
+        [ "$(fake_state | jq .buysInFlight)" "$1" "$2" ] && return 0
+        sleep 0.05
+    done
+    return 1
+}
 fake_calls() { fake_state | jq -r ".calls.$1"; }
 # fake_owned PHONE: "sid friendlyName" lines of owned numbers with that phone number.
 fake_owned() { fake_state | jq -r --arg p "$1" '.owned[] | select(.phoneNumber == $p) | "\(.sid) \(.friendlyName)"'; }
