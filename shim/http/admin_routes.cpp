@@ -9,6 +9,7 @@
 #include "http/caller.hpp"
 #include "http/reply.hpp"
 #include "http/request_checks.hpp"
+#include "http/request_input.hpp"
 #include "saga/sagas.hpp"
 #include "util/ids.hpp"
 #include "util/log.hpp"
@@ -25,51 +26,15 @@ constexpr int kMaxNumbersPage = 100;
 constexpr int kUserLedgerRows = 50;
 constexpr int kUserNumbers = 100;
 
-std::optional<Reply> ParseBody(const httplib::Request &req, json *body)
-{
-    *body = json::parse(req.body, nullptr, false);
-    if (body->is_discarded() || !body->is_object())
-        return Error(400, "INVALID_REQUEST", "the body must be a JSON object");
-    return std::nullopt;
-}
-
-std::optional<Reply> StringField(const json &body, const char *field, std::optional<std::string> *out)
-{
-    const auto it = body.find(field);
-    if (it == body.end() || it->is_null())
-        return std::nullopt;
-    if (!it->is_string())
-        return Error(400, "INVALID_REQUEST", std::string(field) + " must be a string");
-    *out = it->get<std::string>();
-    return std::nullopt;
-}
-
 // Every action needs a reason of 1 to 500 characters (checked again in SQL).
 std::optional<Reply> ReasonField(const json &body, std::string *reason)
 {
     std::optional<std::string> value;
-    if (auto bad = StringField(body, "reason", &value))
+    if (auto bad = OptionalString(body, "reason", &value))
         return bad;
     if (!value || !IsOperatorReason(*value))
         return Error(400, "INVALID_REQUEST", "reason is required: 1 to 500 characters saying why");
     *reason = *value;
-    return std::nullopt;
-}
-
-bool IsDigits(const std::string &text, std::size_t max)
-{
-    return !text.empty() && text.size() <= max && text.find_first_not_of("0123456789") == std::string::npos;
-}
-
-std::optional<Reply> LimitParam(const httplib::Request &req, int fallback, int max, int *out)
-{
-    *out = fallback;
-    if (!req.has_param("limit"))
-        return std::nullopt;
-    const std::string v = req.get_param_value("limit");
-    if (!IsDigits(v, 4) || std::stoi(v) < 1 || std::stoi(v) > max)
-        return Error(400, "INVALID_REQUEST", "limit must be an integer from 1 to " + std::to_string(max));
-    *out = std::stoi(v);
     return std::nullopt;
 }
 
@@ -168,7 +133,7 @@ Reply ForceConfirm(App &app, const Caller &caller, const httplib::Request &req)
     std::optional<std::string> sid;
     if (auto bad = ParseBody(req, &body))
         return *bad;
-    if (auto bad = StringField(body, "twilioSid", &sid))
+    if (auto bad = OptionalString(body, "twilioSid", &sid))
         return *bad;
     if (!sid || !IsProviderSid(*sid))
         return Error(400, "INVALID_REQUEST", "twilioSid is required: the provider's sid of the number (PN...)");
@@ -258,9 +223,9 @@ Reply AdjustBalance(App &app, const Caller &caller, const httplib::Request &req)
         return *bad;
     if (body.contains("amount") && body["amount"].is_number())
         return Error(400, "INVALID_REQUEST", "amount must be a decimal string such as \"-2.50\"");
-    if (auto bad = StringField(body, "amount", &amount))
+    if (auto bad = OptionalString(body, "amount", &amount))
         return *bad;
-    if (auto bad = StringField(body, "currency", &currency))
+    if (auto bad = OptionalString(body, "currency", &currency))
         return *bad;
     Cents cents = 0;
     if (!amount || ParseAmount(*amount, true, &cents).refused)

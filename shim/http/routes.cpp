@@ -8,6 +8,7 @@
 #include "http/caller.hpp"
 #include "http/reply.hpp"
 #include "http/request_checks.hpp"
+#include "http/request_input.hpp"
 #include "metrics/snapshot.hpp"
 #include "http/web.hpp"
 #include "phone/phone.hpp"
@@ -20,40 +21,6 @@ namespace nw::http {
 namespace {
 
 using nlohmann::json;
-
-// Parses a JSON object body; unknown fields are ignored.
-std::optional<Reply> ParseBody(const httplib::Request &req, json *body)
-{
-    *body = json::parse(req.body, nullptr, false);
-    if (body->is_discarded() || !body->is_object())
-        return Error(400, "INVALID_REQUEST", "the body must be a JSON object");
-    return std::nullopt;
-}
-
-std::optional<Reply> OptionalString(const json &body, const char *field, std::optional<std::string> *out)
-{
-    const auto it = body.find(field);
-    if (it == body.end() || it->is_null())
-        return std::nullopt;
-    if (!it->is_string())
-        return Error(400, "INVALID_REQUEST", std::string(field) + " must be a string");
-    *out = it->get<std::string>();
-    return std::nullopt;
-}
-
-// A limit query parameter: default `fallback`, 1..max.
-std::optional<Reply> LimitParam(const httplib::Request &req, int fallback, int max, int *out)
-{
-    *out = fallback;
-    if (!req.has_param("limit"))
-        return std::nullopt;
-    const std::string v = req.get_param_value("limit");
-    if (v.empty() || v.size() > 4 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) < 1 ||
-        std::stoi(v) > max)
-        return Error(400, "INVALID_REQUEST", "limit must be an integer from 1 to " + std::to_string(max));
-    *out = std::stoi(v);
-    return std::nullopt;
-}
 
 // Idempotency-Key: the client's, else one of our own so internal retries are safe.
 std::optional<Reply> IdempotencyKey(const httplib::Request &req, std::string *key)
