@@ -3,6 +3,7 @@
 // Used by the user routes (routes.cpp) and the operator routes (admin_routes.cpp).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
