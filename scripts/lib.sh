@@ -11,7 +11,9 @@ set -euo pipefail
 
 PROJECT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
-NW_PG_PORT=${NW_PG_PORT:-54329}
+# Below 32768: Linux hands out 32768-60999 as the local ports of outgoing
+# connections, and a port one of those holds cannot be listened on.
+NW_PG_PORT=${NW_PG_PORT:-15432}
 
 # For developers who test several checkouts at once: NW_PG_ROOT=/var/tmp/some-dir
 # gives this checkout a private copy of the PostgreSQL 15 server there

@@ -18,7 +18,7 @@
 #
 # The chroots get /proc, /sys, /dev, /dev/pts and a fresh /dev/shm (PostgreSQL
 # needs POSIX shared memory); everything is unmounted on exit. They share the
-# host's network: the clusters take the next free port from 54329 and the shim
+# host's network: the clusters take the next free port from 15432 and the shim
 # a free port below 32768. A policy-rc.d keeps the packaged `main` PostgreSQL
 # cluster from starting on the host's port 5432 (a real machine would start it;
 # the project does not use it). Downloaded .debs are cached in DIR/apt-cache-<run>.

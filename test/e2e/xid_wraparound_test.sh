@@ -48,8 +48,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A free port (PostgreSQL cannot bind port 0): the first one nobody answers on.
-PORT=$((55400 + $$ % 400))
+# A free port (PostgreSQL cannot bind port 0): the first one nobody answers on, below
+# 32768 (the kernel gives 32768-60999 to outgoing connections, and a port one of them
+# holds cannot be listened on even though nobody answers there).
+PORT=$((26000 + $$ % 400))
 for _ in $(seq 1 100); do
     (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null || break
     PORT=$((PORT + 1))

@@ -5,7 +5,8 @@
 #   test/stress/run.sh --short the short version (< 90 s; part of `make test`)
 #
 # Everything runs on a throwaway PostgreSQL 15 cluster of its own
-# (/var/tmp/nw-stress-$$, a free port from 55000 on; scripts/lib.sh starts it,
+# (/var/tmp/nw-stress-$$, a free port from 27000 on, below the
+# kernel's range for outgoing connections; scripts/lib.sh starts it,
 # as the postgres user when run as root) because the fault scenarios stop
 # PostgreSQL with -m immediate. The shared development cluster is not touched.
 # The extension must already be installed (make install / make test do it),
@@ -75,7 +76,7 @@ FAKE_BIN=$ROOT/build/fake-twilio
 # The fault scenarios stop PostgreSQL: always a cluster of our own.
 unset PGDATABASE PGSERVICE PGOPTIONS PGPASSWORD PGHOSTADDR
 export NW_CLUSTER_DIR=$WORK/pg
-export NW_PG_PORT=$((55000 + RANDOM % 4000))
+export NW_PG_PORT=$((27000 + RANDOM % 4000))
 mkdir -p "$WORK"
 chmod 755 "$WORK"
 # shellcheck source=../../scripts/lib.sh

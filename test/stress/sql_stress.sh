@@ -12,7 +12,7 @@
 set -u
 DURATION=${1:-20}
 CLIENTS=${2:-8}
-export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-54329} PGUSER=${PGUSER:-postgres}
+export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-15432} PGUSER=${PGUSER:-postgres}
 HERE=$(cd "$(dirname "$0")" && pwd)
 INVARIANTS=$HERE/sql_invariants.sql
 DB=nw_stress_$$
