@@ -250,7 +250,8 @@ bool IsPublicPage(std::string_view request)
     std::string target(line.substr(target_start + 1, target_end == std::string_view::npos
                                                          ? std::string_view::npos
                                                          : target_end - target_start - 1));
-    target = target.substr(0, target.find('?'));
+    // cpp-httplib drops a fragment ("/#api/wallet" is "/") as well as the query.
+    target = target.substr(0, target.find_first_of("?#"));
     httplib::Request parsed;
     parsed.path = httplib::detail::decode_url(target, false);
     return nw::http::IsWebPublic(parsed);
